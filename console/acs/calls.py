@@ -1,0 +1,437 @@
+"""Async call control over ``azure.communication.callautomation.aio``.
+
+The one place the console talks to the Call Automation SDK. The same code path serves Azure and
+the embedded emulator: both are reached with ``from_connection_string`` over HTTPS (the emulator's
+self-signed certificate is trusted explicitly through ``connection_verify``).
+
+SDK and network failures come back as :class:`CallServiceError` carrying the HTTP status, the
+service's subCode and message, and an operator-facing explanation from :mod:`console.acs.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from azure.communication.callautomation import (
+    CommunicationIdentifier,
+    CommunicationUserIdentifier,
+    MicrosoftTeamsUserIdentifier,
+    PhoneNumberIdentifier,
+    StreamingTransportType,
+    TranscriptionOptions,
+)
+from azure.communication.callautomation._generated.models import (
+    StartTranscriptionRequest,
+    StopTranscriptionRequest,
+    UpdateTranscriptionRequest,
+    WebSocketTranscriptionOptions,
+)
+from azure.communication.callautomation.aio import CallAutomationClient, CallConnectionClient
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from console.acs.errors import explain
+from console.acs.identifiers import InvalidTargetError, validate_target
+from console.acs.locales import validate_locale
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class CallServiceError(Exception):
+    """A call-control request failed; ``operator_text`` is what to show a person."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        sub_code: int | None = None,
+        operation: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind  # "auth" | "network" | "timeout" | "not_found" | "service" | "invalid"
+        self.message = message
+        self.status = status
+        self.sub_code = sub_code
+        self.operation = operation
+
+    @property
+    def operator_text(self) -> str:
+        what = f"{self.operation} failed" if self.operation else "The request failed"
+        if self.kind == "auth":
+            return (
+                f"{what}: the service rejected the access key. Check the connection string "
+                "in Settings (Azure profile) and that the key has not been rotated."
+            )
+        if self.kind == "network":
+            return (
+                f"{what}: the Call Automation service could not be reached ({self.message}). "
+                "Check the network or that the emulator is running, then try again."
+            )
+        if self.kind == "timeout":
+            return f"{what}: the service did not answer in time. Try again."
+        if self.kind == "not_found":
+            return f"{what}: the call no longer exists on the service (it may have ended)."
+        if self.kind == "invalid":
+            return f"{what}: {self.message}"
+        if self.sub_code is not None:
+            exp = explain(self.status, self.sub_code, self.message)
+            if exp.known:
+                return f"{what}: {exp.explanation} {exp.remedy}"
+        return f"{what}: the service answered {self.status or 'an error'}: {self.message}"
+
+    def __str__(self) -> str:
+        parts = [self.kind]
+        if self.status is not None:
+            parts.append(str(self.status))
+        if self.sub_code is not None:
+            parts.append(f"subCode {self.sub_code}")
+        return f"{self.operation or 'request'} failed ({', '.join(parts)}): {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionSettings:
+    """What to ask for when transcription is configured at call setup."""
+
+    transport_url: str
+    locale: str
+    start: bool = False
+    intermediate_results: bool = True
+    speech_model_endpoint_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    call_connection_id: str
+    server_call_id: str | None = None
+    correlation_id: str | None = None
+    state: str | None = None
+    transcription_state: str | None = None
+    transcription_locale: str | None = None
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInfo:
+    raw_id: str
+    is_muted: bool = False
+    is_on_hold: bool = False
+
+
+@dataclass(slots=True)
+class CallServiceOptions:
+    caller_id: str | None = None  # +E.164 number owned by the ACS resource; needed for PSTN
+    source_display_name: str | None = "Operator Console"
+    cognitive_services_endpoint: str | None = None
+    connection_verify: str | bool = True  # a CA file path for the emulator's certificate
+    retry_total: int | None = None  # None: azure-core's default policy
+    connection_timeout: float = 10.0
+    read_timeout: float = 20.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _TranscriptionOptionsWithModel(TranscriptionOptions):
+    """Sends the custom speech model id that SDK 1.6 drops.
+
+    The public class passes ``speech_recognition_model_endpoint_id`` to a generated model whose
+    attribute is ``speech_model_endpoint_id``, so msrest discards it with a warning.
+    """
+
+    def _to_generated(self) -> WebSocketTranscriptionOptions:
+        return WebSocketTranscriptionOptions(
+            transport_url=self.transport_url,
+            transport_type=self.transport_type,
+            locale=self.locale,
+            start_transcription=self.start_transcription,
+            speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
+            enable_intermediate_results=self.enable_intermediate_results,
+        )
+
+
+def to_identifier(target: str) -> CommunicationIdentifier:
+    """An operator-typed or raw target to the SDK identifier; raises CallServiceError."""
+    try:
+        raw_id = validate_target(target)
+    except InvalidTargetError as exc:
+        raise CallServiceError("invalid", str(exc), operation="Placing the call") from exc
+    if raw_id.startswith("4:"):
+        return PhoneNumberIdentifier(raw_id[2:])
+    if raw_id.startswith("8:orgid:"):
+        return MicrosoftTeamsUserIdentifier(user_id=raw_id[len("8:orgid:") :])
+    if raw_id.startswith("8:teamsvisitor:"):
+        return MicrosoftTeamsUserIdentifier(
+            user_id=raw_id[len("8:teamsvisitor:") :], is_anonymous=True
+        )
+    return CommunicationUserIdentifier(raw_id)
+
+
+def _raw_id(identifier: Any) -> str:
+    return getattr(identifier, "raw_id", None) or str(identifier)
+
+
+def _call_info(props: Any) -> CallInfo:
+    sub = getattr(props, "transcription_subscription", None)
+    return CallInfo(
+        call_connection_id=props.call_connection_id or "",
+        server_call_id=props.server_call_id,
+        correlation_id=props.correlation_id,
+        state=str(props.call_connection_state) if props.call_connection_state else None,
+        transcription_state=str(sub.state) if sub is not None and sub.state else None,
+        transcription_locale=getattr(sub, "locale", None) if sub is not None else None,
+        targets=tuple(_raw_id(t) for t in (props.targets or ())),
+    )
+
+
+def _error_sub_code(exc: HttpResponseError) -> int | None:
+    code = getattr(getattr(exc, "error", None), "code", None)
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_message(exc: HttpResponseError) -> str:
+    err = getattr(exc, "error", None)
+    message = getattr(err, "message", None)
+    return str(message) if message else (exc.reason or exc.message or "error").strip()
+
+
+def translate_error(exc: Exception, operation: str) -> CallServiceError:
+    """Map an azure-core exception to a CallServiceError (the one place that knows them)."""
+    if isinstance(exc, CallServiceError):
+        return exc
+    if isinstance(exc, ClientAuthenticationError):
+        return CallServiceError(
+            "auth", _error_message(exc), status=exc.status_code, operation=operation
+        )
+    if isinstance(exc, ResourceNotFoundError):
+        return CallServiceError(
+            "not_found", _error_message(exc), status=exc.status_code, operation=operation
+        )
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        return CallServiceError(
+            "service",
+            _error_message(exc),
+            status=exc.status_code,
+            sub_code=_error_sub_code(exc),
+            operation=operation,
+        )
+    if isinstance(exc, (ServiceResponseError, TimeoutError)):
+        return CallServiceError("timeout", str(exc) or "timed out", operation=operation)
+    if isinstance(exc, ServiceRequestError | AzureError | OSError):
+        return CallServiceError("network", _short(exc), operation=operation)
+    return CallServiceError("service", _short(exc), operation=operation)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:300]
+
+
+class CallService:
+    """Call control for one ACS resource (or the emulator)."""
+
+    def __init__(self, connection_string: str, options: CallServiceOptions | None = None) -> None:
+        self.options = options or CallServiceOptions()
+        kwargs: dict[str, Any] = {
+            "connection_verify": self.options.connection_verify,
+            "connection_timeout": self.options.connection_timeout,
+            "read_timeout": self.options.read_timeout,
+            **self.options.extra,
+        }
+        if self.options.retry_total is not None:
+            kwargs["retry_total"] = self.options.retry_total
+        self._kwargs = kwargs
+        self._connection_string = connection_string
+        try:
+            self._client = CallAutomationClient.from_connection_string(connection_string, **kwargs)
+        except ValueError as exc:
+            # The SDK's message can echo the string; never let the key reach a log or a dialog.
+            raise CallServiceError(
+                "invalid",
+                "The connection string is not valid: it needs endpoint=…;accesskey=…",
+                operation="Connecting",
+            ) from exc
+        self._connections: dict[str, CallConnectionClient] = {}
+
+    async def __aenter__(self) -> CallService:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        # Connection clients share the automation client's pipeline and transport.
+        self._connections.clear()
+        await self._client.close()
+
+    def _connection(self, call_connection_id: str) -> CallConnectionClient:
+        conn = self._connections.get(call_connection_id)
+        if conn is None:
+            conn = self._client.get_call_connection(call_connection_id)
+            self._connections[call_connection_id] = conn
+        return conn
+
+    async def _run(self, operation: str, make: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await make()
+        except CallServiceError:
+            raise
+        except Exception as exc:
+            err = translate_error(exc, operation)
+            log.warning("%s", err)
+            raise err from exc
+
+    def _transcription_options(self, t: TranscriptionSettings) -> TranscriptionOptions:
+        locale = self._locale(t.locale, "Setting up transcription")
+        return _TranscriptionOptionsWithModel(
+            transport_url=t.transport_url,
+            transport_type=StreamingTransportType.WEBSOCKET,
+            locale=locale,
+            start_transcription=t.start,
+            speech_recognition_model_endpoint_id=t.speech_model_endpoint_id,
+            enable_intermediate_results=t.intermediate_results,
+        )
+
+    @staticmethod
+    def _locale(locale: str, operation: str) -> str:
+        try:
+            return validate_locale(locale)
+        except ValueError as exc:
+            raise CallServiceError("invalid", str(exc), operation=operation) from exc
+
+    async def create_call(
+        self,
+        target: str,
+        callback_url: str,
+        *,
+        transcription: TranscriptionSettings | None = None,
+        operation_context: str | None = None,
+    ) -> CallInfo:
+        identifier = to_identifier(target)
+        kwargs: dict[str, Any] = {
+            "source_display_name": self.options.source_display_name,
+            "operation_context": operation_context,
+            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
+        }
+        if isinstance(identifier, PhoneNumberIdentifier):
+            if not self.options.caller_id:
+                raise CallServiceError(
+                    "invalid",
+                    "Calling a phone number needs a caller ID (a number owned by the ACS "
+                    "resource). Set it in Settings.",
+                    operation="Placing the call",
+                )
+            kwargs["source_caller_id_number"] = PhoneNumberIdentifier(self.options.caller_id)
+        if transcription is not None:
+            kwargs["transcription"] = self._transcription_options(transcription)
+        props = await self._run(
+            "Placing the call", lambda: self._client.create_call(identifier, callback_url, **kwargs)
+        )
+        return _call_info(props)
+
+    async def answer_call(
+        self,
+        incoming_call_context: str,
+        callback_url: str,
+        *,
+        transcription: TranscriptionSettings | None = None,
+        operation_context: str | None = None,
+    ) -> CallInfo:
+        kwargs: dict[str, Any] = {
+            "operation_context": operation_context,
+            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
+        }
+        if transcription is not None:
+            kwargs["transcription"] = self._transcription_options(transcription)
+        props = await self._run(
+            "Answering the call",
+            lambda: self._client.answer_call(incoming_call_context, callback_url, **kwargs),
+        )
+        return _call_info(props)
+
+    async def get_call(self, call_connection_id: str) -> CallInfo:
+        conn = self._connection(call_connection_id)
+        props = await self._run("Reading the call", conn.get_call_properties)
+        return _call_info(props)
+
+    async def list_participants(self, call_connection_id: str) -> list[ParticipantInfo]:
+        conn = self._connection(call_connection_id)
+
+        async def collect() -> list[ParticipantInfo]:
+            return [
+                ParticipantInfo(_raw_id(p.identifier), bool(p.is_muted), bool(p.is_on_hold))
+                async for p in conn.list_participants()
+            ]
+
+        return await self._run("Listing participants", collect)
+
+    # start/update/stop go through the media client with the generated request models: the
+    # public methods drop the custom speech model id (and log a warning on every call).
+    async def start_transcription(
+        self,
+        call_connection_id: str,
+        *,
+        locale: str | None = None,
+        operation_context: str | None = None,
+        speech_model_endpoint_id: str | None = None,
+    ) -> None:
+        if locale is not None:
+            locale = self._locale(locale, "Starting transcription")
+        request = StartTranscriptionRequest(
+            locale=locale,
+            operation_context=operation_context,
+            speech_model_endpoint_id=speech_model_endpoint_id,
+        )
+        conn = self._connection(call_connection_id)
+        await self._run(
+            "Starting transcription",
+            lambda: conn._call_media_client.start_transcription(call_connection_id, request),
+        )
+
+    async def update_transcription(
+        self,
+        call_connection_id: str,
+        *,
+        locale: str,
+        operation_context: str | None = None,
+        speech_model_endpoint_id: str | None = None,
+    ) -> None:
+        locale = self._locale(locale, "Changing the transcription language")
+        request = UpdateTranscriptionRequest(
+            locale=locale,
+            operation_context=operation_context,
+            speech_model_endpoint_id=speech_model_endpoint_id,
+        )
+        conn = self._connection(call_connection_id)
+        await self._run(
+            "Changing the transcription language",
+            lambda: conn._call_media_client.update_transcription(call_connection_id, request),
+        )
+
+    async def stop_transcription(
+        self, call_connection_id: str, *, operation_context: str | None = None
+    ) -> None:
+        request = StopTranscriptionRequest(operation_context=operation_context)
+        conn = self._connection(call_connection_id)
+        await self._run(
+            "Stopping transcription",
+            lambda: conn._call_media_client.stop_transcription(call_connection_id, request),
+        )
+
+    async def hang_up(self, call_connection_id: str, *, for_everyone: bool = True) -> None:
+        conn = self._connection(call_connection_id)
+        await self._run("Hanging up", lambda: conn.hang_up(for_everyone))
+        self._connections.pop(call_connection_id, None)

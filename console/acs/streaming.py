@@ -1,0 +1,278 @@
+"""WebSocket packets that ACS streams to the transport URL, parsed into typed values.
+
+One tolerant parser for every packet kind. It never raises: anything it cannot make sense of
+comes back as :class:`Unparsed` with a reason, so a server loop can count and log it and go on.
+Offsets and durations stay in the wire unit, ticks of 100 ns (``TICKS_PER_SECOND``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, NamedTuple
+
+TICKS_PER_SECOND = 10_000_000
+# Longest raw excerpt kept on an Unparsed result: enough to diagnose, never a memory hazard.
+_EXCERPT = 200
+
+
+class ResultStatus(Enum):
+    INTERMEDIATE = "Intermediate"
+    FINAL = "Final"
+
+
+class Word(NamedTuple):
+    """One recognised word (a tuple: cheap to build per packet, immutable)."""
+
+    text: str
+    offset: int  # ticks
+    duration: int  # ticks
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionMetadata:
+    subscription_id: str
+    locale: str
+    call_connection_id: str
+    correlation_id: str
+    speech_model_endpoint_id: str | None = None
+
+
+# Not frozen: a frozen dataclass's __init__ costs ~2 µs more per packet on the hot path.
+# Treat instances as immutable all the same.
+@dataclass(slots=True)
+class TranscriptionData:
+    text: str
+    participant_raw_id: str
+    result_status: ResultStatus
+    offset: int = 0  # ticks
+    duration: int = 0  # ticks
+    confidence: float | None = None
+    words: tuple[Word, ...] = ()
+    format: str = "display"
+
+    @property
+    def is_final(self) -> bool:
+        return self.result_status is ResultStatus.FINAL
+
+
+@dataclass(frozen=True, slots=True)
+class AudioMetadata:
+    subscription_id: str
+    encoding: str
+    sample_rate: int
+    channels: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class AudioData:
+    data: str  # base64 PCM16LE, decoded only by whoever needs the samples
+    timestamp: str = ""
+    participant_raw_id: str | None = None
+    silent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfData:
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A frame the parser could not use; ``kind`` is set when the frame named one."""
+
+    reason: str
+    kind: str | None = None
+    excerpt: str = ""
+
+
+Packet = TranscriptionMetadata | TranscriptionData | AudioMetadata | AudioData | DtmfData | Unparsed
+
+
+class _Bad(Exception):
+    """A field failed validation; the message becomes the Unparsed reason."""
+
+
+def _str(obj: dict[str, Any], key: str, *, default: str | None = None) -> str:
+    value = obj.get(key)
+    if value is None:
+        if default is None:
+            raise _Bad(f"missing field {key!r}")
+        return default
+    if not isinstance(value, str):
+        raise _Bad(f"field {key!r} is not a string")
+    return value
+
+
+def _text(obj: dict[str, Any], key: str) -> str:
+    """A display string; lone surrogates (legal in JSON, not in UTF-8) become U+FFFD."""
+    value = _str(obj, key)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
+def _opt_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _int(obj: dict[str, Any], key: str, *, default: int = 0) -> int:
+    value = obj.get(key)
+    # Exact type checks: the per-packet hot path, and a bool offset is malformed, not 0/1 ticks.
+    if type(value) is int:
+        return value
+    if value is None:
+        return default
+    if type(value) is float and math.isfinite(value):
+        return int(value)
+    raise _Bad(f"field {key!r} is not a finite number")
+
+
+def _confidence(obj: dict[str, Any]) -> float | None:
+    value = obj.get("confidence")
+    if value is None:
+        return None
+    if (type(value) is float or type(value) is int) and 0.0 <= value <= 1.0:
+        return float(value)
+    raise _Bad("field 'confidence' is not a number between 0 and 1")
+
+
+def _words(obj: dict[str, Any]) -> tuple[Word, ...]:
+    raw = obj.get("words")
+    if raw is None:
+        return ()
+    if type(raw) is not list:
+        raise _Bad("field 'words' is not a list")
+    words = []
+    for item in raw:
+        if type(item) is not dict:
+            raise _Bad("a word is not an object")
+        text = item.get("text")
+        if type(text) is not str or not text.isascii():
+            text = _text(item, "text")  # validates, and cleans lone surrogates
+        offset = item.get("offset")
+        duration = item.get("duration")
+        if type(offset) is not int:
+            offset = _int(item, "offset")
+        if type(duration) is not int:
+            duration = _int(item, "duration")
+        words.append(Word(text, offset, duration))
+    return tuple(words)
+
+
+_STATUS_EXACT = {"Final": ResultStatus.FINAL, "Intermediate": ResultStatus.INTERMEDIATE}
+
+
+def _result_status(obj: dict[str, Any]) -> ResultStatus:
+    value = obj.get("resultStatus")
+    exact = _STATUS_EXACT.get(value) if type(value) is str else None
+    if exact is not None:
+        return exact
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered == "final":
+            return ResultStatus.FINAL
+        if lowered == "intermediate":
+            return ResultStatus.INTERMEDIATE
+    raise _Bad(f"unknown resultStatus {value!r}")
+
+
+def _transcription_metadata(body: dict[str, Any]) -> TranscriptionMetadata:
+    return TranscriptionMetadata(
+        subscription_id=_str(body, "subscriptionId", default=""),
+        locale=_str(body, "locale", default=""),
+        call_connection_id=_str(body, "callConnectionId", default=""),
+        correlation_id=_str(body, "correlationId", default=""),
+        speech_model_endpoint_id=_opt_str(body, "speechRecognitionModelEndpointId")
+        or _opt_str(body, "speechModelEndpointId"),
+    )
+
+
+def _transcription_data(body: dict[str, Any]) -> TranscriptionData:
+    return TranscriptionData(
+        text=_text(body, "text"),
+        participant_raw_id=_str(body, "participantRawID", default=body.get("participantRawId")),
+        result_status=_result_status(body),
+        offset=_int(body, "offset"),
+        duration=_int(body, "duration"),
+        confidence=_confidence(body),
+        words=_words(body),
+        format=_str(body, "format", default="display"),
+    )
+
+
+def _audio_metadata(body: dict[str, Any]) -> AudioMetadata:
+    return AudioMetadata(
+        subscription_id=_str(body, "subscriptionId", default=""),
+        encoding=_str(body, "encoding", default="PCM"),
+        sample_rate=_int(body, "sampleRate", default=16000),
+        channels=_int(body, "channels", default=1),
+        length=_int(body, "length"),
+    )
+
+
+def _audio_data(body: dict[str, Any]) -> AudioData:
+    silent = body.get("silent", False)
+    return AudioData(
+        data=_str(body, "data", default=""),
+        timestamp=_str(body, "timestamp", default=""),
+        participant_raw_id=_opt_str(body, "participantRawID") or _opt_str(body, "participantRawId"),
+        silent=silent if isinstance(silent, bool) else False,
+    )
+
+
+def _dtmf(body: dict[str, Any]) -> DtmfData:
+    return DtmfData(_str(body, "data"))
+
+
+# kind (lower-cased) -> (body key, builder)
+_KINDS = {
+    "transcriptionmetadata": ("transcriptionMetadata", _transcription_metadata),
+    "transcriptiondata": ("transcriptionData", _transcription_data),
+    "audiometadata": ("audioMetadata", _audio_metadata),
+    "audiodata": ("audioData", _audio_data),
+    "dtmfdata": ("dtmfData", _dtmf),
+}
+
+
+def _excerpt(frame: str | bytes) -> str:
+    if isinstance(frame, bytes):
+        return frame[:_EXCERPT].decode("utf-8", "replace")
+    return frame[:_EXCERPT].encode("utf-8", "replace").decode("utf-8")
+
+
+def parse_packet(frame: str | bytes) -> Packet:
+    """Parse one WebSocket text frame. Never raises; bad input gives :class:`Unparsed`."""
+    if isinstance(frame, bytearray | memoryview):
+        frame = bytes(frame)
+    elif not isinstance(frame, str | bytes):
+        return Unparsed(f"not text: {type(frame).__name__}")
+    if isinstance(frame, str) and frame.startswith("\ufeff"):
+        frame = frame[1:]
+    try:
+        doc = json.loads(frame)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return Unparsed(f"not JSON: {exc.__class__.__name__}", None, _excerpt(frame))
+    if not isinstance(doc, dict):
+        return Unparsed("not a JSON object", None, _excerpt(frame))
+    kind = doc.get("kind", doc.get("Kind"))
+    if not isinstance(kind, str):
+        return Unparsed("no 'kind' field", None, _excerpt(frame))
+    entry = _KINDS.get(kind.lower())
+    if entry is None:
+        return Unparsed(f"unknown kind {kind[:60]!r}", kind[:60], _excerpt(frame))
+    key, build = entry
+    # The service uses camelCase body keys; bidirectional messages use PascalCase.
+    body = doc.get(key, doc.get(key[0].upper() + key[1:]))
+    if not isinstance(body, dict):
+        return Unparsed(f"missing {key!r} object", kind, _excerpt(frame))
+    try:
+        return build(body)
+    except _Bad as exc:
+        return Unparsed(str(exc), kind, _excerpt(frame))

@@ -1,0 +1,165 @@
+"""Command line: the GUI (default), ``emulator`` (standalone) and ``run`` (headless)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from console import __version__
+from console.config import ConfigError, Preferences, Profile, prepare_data_dir
+
+log = logging.getLogger(__name__)
+
+
+def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    # A subcommand's copy of an option must not reset a value given before the subcommand.
+    def d(value: object) -> object:
+        return argparse.SUPPRESS if sub else value
+
+    p.add_argument(
+        "--data-dir", type=Path, default=d(None), help="isolate settings, journals and transcripts"
+    )
+    p.add_argument("--listen-host", default=d(None), help="address the listeners bind (127.0.0.1)")
+    p.add_argument("--callback-port", type=int, default=d(None), help="port for ACS callbacks")
+    p.add_argument("--ws-port", type=int, default=d(None), help="port for transcript WebSockets")
+    p.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        default=d(False),
+        help="permit binding the listeners to a non-loopback address",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("local", "azure"),
+        default=d(None),
+        help="local: the embedded emulator (default); azure: the resource set in Settings",
+    )
+    p.add_argument("--scenario", default=d(None), help="emulator scenario: a name or a file path")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=d(1.0),
+        help="run the emulator's conversation X times faster than real time",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", default=d(False), help="log debug detail"
+    )
+
+
+def _parse_switch(text: str) -> tuple[str, float]:
+    """``es-ES@20s`` -> ("es-ES", 20.0); the time is call time in seconds."""
+    locale, sep, when = text.partition("@")
+    if not sep or not locale:
+        raise argparse.ArgumentTypeError(f"expected LOCALE@SECONDS, e.g. es-ES@20s, not {text!r}")
+    when = when.strip().lower().removesuffix("s")
+    try:
+        seconds = float(when)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad time in {text!r}") from exc
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"the time in {text!r} must not be negative")
+    return locale.strip(), seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acs-console",
+        description="Operator console for Azure Communication Services call transcription.",
+    )
+    parser.add_argument("--version", action="version", version=f"acs-console {__version__}")
+    _add_common(parser)
+    sub = parser.add_subparsers(dest="command")
+
+    from console.emulator import cli as emulator_cli
+
+    emu = sub.add_parser("emulator", help="run the ACS emulator on its own")
+    emulator_cli.add_arguments(emu)
+
+    run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
+    _add_common(run, sub=True)
+    run.add_argument("--target", required=True, help="+E.164 number, 8:acs:… or 8:orgid:… user")
+    run.add_argument("--locale", default="en-US", help="transcription locale, e.g. en-US")
+    run.add_argument(
+        "--switch-locale",
+        type=_parse_switch,
+        action="append",
+        default=[],
+        metavar="LOCALE@Ns",
+        help="switch the locale at this call time, e.g. es-ES@20s (repeatable)",
+    )
+    run.add_argument(
+        "--duration", type=float, default=60.0, help="call time to transcribe, seconds"
+    )
+    run.add_argument("--out", type=Path, required=True, help="where to save the transcript")
+    run.add_argument(
+        "--format",
+        choices=("txt", "json", "vtt", "srt", "csv"),
+        default=None,
+        help="file format (default: from --out's suffix, else json)",
+    )
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    from console.logs import install_redaction
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    install_redaction()
+
+
+@contextlib.asynccontextmanager
+async def local_profile(
+    data_dir: Path, *, scenario: str | None, speed: float, **listen: object
+) -> AsyncIterator[Profile]:
+    """Start the embedded emulator and yield the profile that reaches it."""
+    from console.emulator.server import Emulator, EmulatorConfig
+
+    cfg = EmulatorConfig(data_dir=data_dir / "emulator", speed=speed)
+    if scenario:
+        cfg.scenario = scenario
+    async with Emulator(cfg) as emu:
+        yield Profile.local(emu.info(), speed=speed, **listen)  # type: ignore[arg-type]
+
+
+def listen_options(args: argparse.Namespace, prefs: Preferences) -> dict[str, object]:
+    return {
+        "listen_host": args.listen_host or prefs.listen_host,
+        "callback_port": args.callback_port
+        if args.callback_port is not None
+        else prefs.callback_port,
+        "ws_port": args.ws_port if args.ws_port is not None else prefs.ws_port,
+        "allow_non_loopback": bool(args.allow_non_loopback),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "emulator":
+        from console.emulator import cli as emulator_cli
+
+        return emulator_cli.run(args)
+    _setup_logging(args.verbose)
+    try:
+        args.data_dir = prepare_data_dir(args.data_dir)
+    except ConfigError as exc:
+        print(f"acs-console: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        from console.headless import run_headless
+
+        try:
+            return asyncio.run(run_headless(args))
+        except KeyboardInterrupt:
+            return 130
+    from console.app import main as gui_main
+
+    return gui_main(args)

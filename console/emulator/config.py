@@ -1,0 +1,40 @@
+"""The emulator's configuration (re-exported by ``console.emulator.server``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_PORT = 47443
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("acs-console", appauthor=False)) / "emulator"
+
+
+@dataclass
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port (the CLI uses DEFAULT_PORT)
+    data_dir: Path = field(default_factory=default_data_dir)
+    scenario: str | Path = "support-call"  # a shipped scenario name, a .json file or a journal
+    speed: float = 1.0  # call time runs this many times faster than wall time
+    access_key: str | None = None  # base64; generated and persisted in data_dir when None
+    audience: str | None = None  # GUID; generated and persisted in data_dir when None
+    answer_delay: float = 3.0  # seconds of call time from create_call to CallConnected
+    custom_speech_models: tuple[str, ...] = ()  # speech model endpoint ids the emulator knows
+    eventgrid_webhook_url: str | None = None  # where IncomingCall events are delivered
+    unreachable_targets: tuple[str, ...] = ()  # raw ids / +E.164 numbers that never answer
+    hangup_after_script: bool = True  # the remote party hangs up when the script is over
+    seed: int = 0  # speech engine seed (revisions), for reproducible transcripts
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser()
+        if not self.speed > 0:
+            raise ValueError("speed must be greater than 0")
+        if self.answer_delay < 0:
+            raise ValueError("answer_delay must not be negative")
+        self.custom_speech_models = tuple(self.custom_speech_models)
+        self.unreachable_targets = tuple(self.unreachable_targets)

@@ -1,0 +1,201 @@
+"""Audio streaming (start/stop media streaming): events, and a WebSocket of silent PCM frames.
+
+The emulator has no audio to stream, so it sends what the service sends for a quiet call:
+``AudioMetadata`` first, then 20 ms ``AudioData`` frames flagged ``silent`` (real time, 50/s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from console.acs.errors import row
+from console.emulator.cloudevents import result_information
+from console.emulator.setup import MediaSetup
+from console.emulator.transcription import settle
+from console.emulator.urls import is_valid_stream_url, may_contact
+
+if TYPE_CHECKING:
+    from console.emulator.calls import Call
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.02
+
+
+class MediaStreaming:
+    def __init__(self, call: Call, setup: MediaSetup) -> None:
+        self.call = call
+        self.setup = setup
+        self.subscription_id = str(uuid.uuid4())
+        self.state = "inactive"
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return 24000 if self.setup.audio_format.lower() == "pcm24kmono" else 16000
+
+    def properties(self) -> dict[str, Any]:
+        return {
+            "id": self.subscription_id,
+            "state": "active" if self.state == "active" else "inactive",
+            "subscribedContentTypes": [self.setup.content_type],
+        }
+
+    @property
+    def running(self) -> bool:
+        return self.state != "inactive"
+
+    def start(self, operation_context: str | None, callback_uri: str | None) -> None:
+        self.state = "starting"
+        self._task = self.call.spawn(
+            self._run(operation_context, callback_uri), name="media-streaming"
+        )
+
+    def stop(self, operation_context: str | None, callback_uri: str | None) -> None:
+        task, self._task = self._task, None
+        self.state = "inactive"
+        if task is not None:
+            task.cancel()
+
+        async def after() -> None:
+            await settle(task)
+            self._emit(
+                "MediaStreamingStopped",
+                "mediaStreamingStopped",
+                "subscriptionStopped",
+                result_information(200, 0, "Action completed successfully."),
+                operation_context,
+                callback_uri,
+            )
+
+        self.call.spawn(after(), name="media-stop")
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        self.state = "inactive"
+        if task is not None:
+            task.cancel()
+            await settle(task)
+
+    def _emit(
+        self,
+        event: str,
+        status: str,
+        details: str,
+        result: dict[str, Any],
+        operation_context: str | None,
+        callback_uri: str | None,
+    ) -> None:
+        self.call.emit(
+            event,
+            result,
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            mediaStreamingUpdate={
+                "contentType": "Audio",
+                "mediaStreamingStatus": status,
+                "mediaStreamingStatusDetails": details,
+            },
+        )
+
+    def _failed(
+        self, key: str, details: str, operation_context: str | None, cb: str | None
+    ) -> None:
+        r = row(key)
+        self.state = "inactive"
+        self._task = None
+        self._emit(
+            "MediaStreamingFailed",
+            "mediaStreamingFailed",
+            details,
+            result_information(r.code, r.sub_code, r.message),
+            operation_context,
+            cb,
+        )
+
+    async def _run(self, operation_context: str | None, callback_uri: str | None) -> None:
+        url = self.setup.transport_url
+        if not is_valid_stream_url(url):
+            self._failed("invalid_stream_url", "streamUrlMissing", operation_context, callback_uri)
+            return
+        assert url is not None
+        headers = {
+            "Authorization": f"Bearer {self.call.tokens.websocket_token()}",
+            "x-ms-call-connection-id": self.call.ids.call_connection_id,
+            "x-ms-call-correlation-id": self.call.ids.correlation_id,
+        }
+        try:
+            if not may_contact(url):
+                raise OSError("the emulator only connects to loopback transport URLs")
+            ws = await websockets.connect(
+                url, additional_headers=headers, open_timeout=5.0, close_timeout=2.0
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            log.info("Media streaming connection failed: %s", exc)
+            self._failed(
+                "websocket_failed",
+                "initialWebSocketConnectionFailed",
+                operation_context,
+                callback_uri,
+            )
+            return
+        try:
+            frame_bytes = int(self.sample_rate * FRAME_SECONDS) * 2
+            await ws.send(
+                json.dumps(
+                    {
+                        "kind": "AudioMetadata",
+                        "audioMetadata": {
+                            "subscriptionId": self.subscription_id,
+                            "encoding": "PCM",
+                            "sampleRate": self.sample_rate,
+                            "channels": 1,
+                            "length": frame_bytes,
+                        },
+                    }
+                )
+            )
+            self.state = "active"
+            self._emit(
+                "MediaStreamingStarted",
+                "mediaStreamingStarted",
+                "subscriptionStarted",
+                result_information(200, 0, "Action completed successfully."),
+                operation_context,
+                callback_uri,
+            )
+            silence = base64.b64encode(bytes(frame_bytes)).decode("ascii")
+            loop = asyncio.get_running_loop()
+            due = loop.time()
+            while True:
+                stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+                await ws.send(
+                    json.dumps(
+                        {
+                            "kind": "AudioData",
+                            "audioData": {
+                                "timestamp": stamp.replace("+00:00", "Z"),
+                                "data": silence,
+                                "silent": True,
+                            },
+                        }
+                    )
+                )
+                due += FRAME_SECONDS
+                await asyncio.sleep(max(0.0, due - loop.time()))
+        except ConnectionClosed:
+            log.info("Media streaming WebSocket closed by the application")
+            self._failed("websocket_failed", "streamConnectionInterrupted", None, None)
+        finally:
+            with contextlib.suppress(Exception):
+                await ws.close()

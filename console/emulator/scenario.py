@@ -1,0 +1,662 @@
+"""Scripted conversations for the emulator: the data model, the JSON loader and journal replay.
+
+A scenario says who is on the call and what each person says when (in call time, 0 = call
+connected), in one or more locales. ``speech.py`` turns it into transcription packets. The file
+format is versioned (``"format": 1``) and documented in ``resources/scenarios/README.md``.
+
+Shipped scenarios live in ``<repo>/resources/scenarios``, found relative to this file (a source
+checkout, or a bundle that keeps that layout); ``ACS_CONSOLE_SCENARIOS`` overrides the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+DEFAULT_PACE = 2.5  # words per second of call time: conversational speech
+DEFAULT_GAP = 0.6  # seconds between turns when a file gives neither "start" nor "gap"
+DEFAULT_REVISION_RATE = 0.15  # share of utterances that get a seeded mis-hearing
+TICKS_PER_SECOND = 10_000_000
+
+# Pauses a speaker makes at punctuation, in seconds at the natural pace.
+_CLAUSE_PAUSE = 0.2
+_SENTENCE_PAUSE = 0.4
+_CLAUSE_END = tuple(",;:–—")
+_SENTENCE_END = tuple(".?!…")
+
+_LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})+$")
+
+
+class ScenarioError(ValueError):
+    """A scenario file (or journal) that cannot be used; the message names file and problem."""
+
+
+@dataclass(frozen=True)
+class ScenarioParticipant:
+    raw_id: str
+    display_name: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """An intermediate mis-hearing: word ``word`` (0-based, in ``locale``'s text) is first heard as
+    ``heard`` and corrected once ``lasts`` more words have been heard (or by the Final)."""
+
+    word: int
+    heard: str
+    locale: str | None = None  # None: the scenario's default locale
+    lasts: int = 2
+
+
+@dataclass(frozen=True)
+class Utterance:
+    speaker: str  # raw id of a participant
+    start: float  # seconds of call time (0 = call connected)
+    text: Mapping[str, str]  # canonical locale ("en-US") -> what the recogniser outputs
+    confidence: float  # phrase confidence of the Final (0..1)
+    # Lower-cased word -> confidence; when set, the Final's words carry a confidence each.
+    word_confidence: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    revisions: tuple[Revision, ...] = ()
+    pace: float | None = None  # words per second; None: DEFAULT_PACE
+    length: float | None = None  # seconds of speech; None: derived from the words and pace
+
+    def text_for(self, locale: str) -> str:
+        """The text in ``locale`` if present, else the first text (scripts always have one)."""
+        return self.text.get(locale) or next(iter(self.text.values()))
+
+    def span(self, default_locale: str) -> float:
+        """Seconds from the first word's start to the end of the last word's slot."""
+        if self.length is not None:
+            return self.length
+        return natural_length(tokenize(self.text_for(default_locale)), self.pace or DEFAULT_PACE)
+
+
+@dataclass(frozen=True)
+class Fault:
+    at: float  # seconds of call time
+    kind: str  # e.g. "dropTranscriptStream", "transcriptionFailed"; the emulator interprets it
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    format: int
+    name: str
+    description: str
+    default_locale: str
+    participants: tuple[ScenarioParticipant, ...]
+    utterances: tuple[Utterance, ...]  # sorted by start
+    faults: tuple[Fault, ...]
+    # Options (the file's "options" object).
+    intermediate_detail: bool = False  # Intermediates also carry words and confidence
+    revision_rate: float = DEFAULT_REVISION_RATE
+    source: Path | None = None
+
+    @property
+    def duration(self) -> float:
+        """Call time when the last utterance ends."""
+        return max((u.start + u.span(self.default_locale) for u in self.utterances), default=0.0)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for u in self.utterances:
+            seen.update(dict.fromkeys(u.text))
+        return tuple(seen)
+
+    def participant(self, raw_id: str) -> ScenarioParticipant | None:
+        return next((p for p in self.participants if p.raw_id == raw_id), None)
+
+
+# --- words -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    display: str  # as written, with punctuation (and any punctuation-only tokens that followed)
+    word: str  # lexical form: lower case, no surrounding punctuation
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS" and ch not in "$€£%&@#+"
+
+
+def lexical(token: str) -> str:
+    start, end = 0, len(token)
+    while start < end and _is_punct(token[start]):
+        start += 1
+    while end > start and _is_punct(token[end - 1]):
+        end -= 1
+    return token[start:end].lower()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split display text into words; punctuation-only pieces ("—", "?") join the word before."""
+    tokens: list[Token] = []
+    pending = ""  # punctuation before the first word
+    for piece in text.split():
+        word = lexical(piece)
+        if word:
+            tokens.append(Token(pending + piece, word))
+            pending = ""
+        elif tokens:
+            last = tokens[-1]
+            tokens[-1] = Token(f"{last.display} {piece}", last.word)
+        else:
+            pending += piece + " "
+    return tokens
+
+
+def pause_after(display: str) -> float:
+    if display.endswith(_SENTENCE_END):
+        return _SENTENCE_PAUSE
+    if display.endswith(_CLAUSE_END):
+        return _CLAUSE_PAUSE
+    return 0.0
+
+
+def word_weights(tokens: list[Token]) -> list[float]:
+    """Relative length of each word's slot: long words take longer, averaging 1.0."""
+    if not tokens:
+        return []
+    mean = sum(len(t.word) for t in tokens) / len(tokens)
+    return [0.55 + 0.45 * len(t.word) / mean for t in tokens]
+
+
+def natural_length(tokens: list[Token], pace: float) -> float:
+    if not tokens:
+        return 0.0
+    pauses = sum(pause_after(t.display) for t in tokens[:-1])
+    return len(tokens) / pace + pauses
+
+
+# --- locales -----------------------------------------------------------------------------------
+
+
+def canonical_locale(locale: str) -> str:
+    """ "en-us" -> "en-US", "zh-hans-cn" -> "zh-Hans-CN"."""
+    parts = locale.strip().replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def is_locale(value: object) -> bool:
+    return isinstance(value, str) and bool(_LOCALE_RE.match(value.strip()))
+
+
+# --- where the files live ----------------------------------------------------------------------
+
+
+def scenarios_dir() -> Path:
+    """``resources/scenarios`` beside the ``console`` package: a source checkout, or a bundle
+    (PyInstaller) that keeps that layout. ``$ACS_CONSOLE_SCENARIOS`` points elsewhere."""
+    override = os.environ.get("ACS_CONSOLE_SCENARIOS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "resources" / "scenarios"
+
+
+def available_scenarios() -> list[str]:
+    directory = scenarios_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.json") if p.is_file())
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A shipped scenario by name ("support-call"), a scenario ``.json`` file, or a console
+    journal (``.jsonl``) replayed as a scenario."""
+    path = Path(name_or_path)
+    if isinstance(name_or_path, str) and not path.suffix and len(path.parts) == 1:
+        path = scenarios_dir() / f"{name_or_path}.json"
+        if not path.is_file():
+            known = ", ".join(available_scenarios()) or "none"
+            raise ScenarioError(f"{name_or_path}: no such scenario (available: {known})")
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such file")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc}") from exc
+    if path.suffix.lower() == ".jsonl":
+        return scenario_from_journal(raw, source=path)
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: not valid JSON: {exc}") from exc
+    return parse_scenario(doc, source=path)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Field access that turns every problem into a ScenarioError naming file and location."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> ScenarioError:
+        return ScenarioError(
+            f"{self.source}: {where}: {problem}" if where else f"{self.source}: {problem}"
+        )
+
+    def obj(self, value: object, where: str, allowed: Iterable[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_kind(value)}")
+        allowed = set(allowed)
+        for key in value:
+            if not isinstance(key, str) or (key not in allowed and not key.startswith("_")):
+                raise self.fail(
+                    where, f"unknown field {key!r} (allowed: {', '.join(sorted(allowed))})"
+                )
+        return value
+
+    def string(
+        self, obj: dict[str, Any], key: str, where: str, *, default: str | None = None
+    ) -> str:
+        value = obj.get(key, default)
+        if value is None:
+            raise self.fail(where, f"missing field {key!r}")
+        if not isinstance(value, str):
+            raise self.fail(where, f"field {key!r} must be a string, got {_kind(value)}")
+        return value
+
+    def number(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        default: float | None = None,
+        low: float | None = None,
+        high: float | None = None,
+        positive: bool = False,
+    ) -> float:
+        value = obj.get(key, default)
+        if value is None:
+            raise self.fail(where, f"missing field {key!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise self.fail(where, f"field {key!r} must be a number, got {_kind(value)}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.fail(where, f"field {key!r} must be between {low} and {high}, got {value}")
+        if positive and value <= 0:
+            raise self.fail(where, f"field {key!r} must be greater than 0, got {value}")
+        return float(value)
+
+    def locale(self, value: object, where: str) -> str:
+        if not is_locale(value):
+            raise self.fail(where, f"{value!r} is not a locale with a region, like 'en-US'")
+        return canonical_locale(str(value))
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+_ROOT = (
+    "format", "name", "description", "default_locale", "options", "participants", "utterances",
+    "faults",
+)  # fmt: skip
+_OPTIONS = ("intermediate_detail", "revision_rate")
+_PARTICIPANT = ("raw_id", "display_name", "role")
+_UTTERANCE = (
+    "speaker", "start", "gap", "text", "confidence", "pace", "duration", "word_confidence",
+    "revisions",
+)  # fmt: skip
+_REVISION = ("word", "heard", "locale", "lasts")
+_FAULT = ("at", "kind", "params")
+
+
+def parse_scenario(doc: object, *, source: str | Path = "<scenario>") -> Scenario:
+    """Validate a decoded scenario document; every problem is a ScenarioError naming its place."""
+    r = _Reader(str(source))
+    root = r.obj(doc, "", _ROOT)
+    fmt = root.get("format")
+    if fmt is None:
+        raise r.fail("", "missing field 'format' (this console reads format 1)")
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise r.fail("", f"field 'format' must be an integer, got {_kind(fmt)}")
+    if fmt != FORMAT:
+        newer = " (newer than this console)" if fmt > FORMAT else ""
+        raise r.fail("", f"unsupported format {fmt}{newer}; this console reads format {FORMAT}")
+    default_name = Path(source).stem if isinstance(source, Path) else "scenario"
+    name = r.string(root, "name", "", default=default_name)
+    description = r.string(root, "description", "", default="")
+    default_locale = r.locale(
+        r.string(root, "default_locale", "", default="en-US"), "default_locale"
+    )
+
+    options = r.obj(root.get("options", {}), "options", _OPTIONS)
+    detail = options.get("intermediate_detail", False)
+    if not isinstance(detail, bool):
+        raise r.fail("options", "field 'intermediate_detail' must be true or false")
+    rate = r.number(
+        options, "revision_rate", "options", default=DEFAULT_REVISION_RATE, low=0, high=1
+    )
+
+    participants = _participants(r, root.get("participants"))
+    ids = {p.raw_id for p in participants}
+    utterances = _utterances(r, root.get("utterances"), ids, default_locale)
+    faults = _faults(r, root.get("faults", []))
+    return Scenario(
+        format=fmt,
+        name=name,
+        description=description,
+        default_locale=default_locale,
+        participants=participants,
+        utterances=utterances,
+        faults=faults,
+        intermediate_detail=detail,
+        revision_rate=rate,
+        source=Path(source) if isinstance(source, Path) else None,
+    )
+
+
+def _participants(r: _Reader, raw: object) -> tuple[ScenarioParticipant, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("participants", "must be a non-empty list")
+    out: list[ScenarioParticipant] = []
+    for i, item in enumerate(raw):
+        where = f"participants[{i}]"
+        obj = r.obj(item, where, _PARTICIPANT)
+        raw_id = r.string(obj, "raw_id", where).strip()
+        if not raw_id:
+            raise r.fail(where, "field 'raw_id' is empty")
+        if any(p.raw_id == raw_id for p in out):
+            raise r.fail(where, f"duplicate raw_id {raw_id!r}")
+        name = r.string(obj, "display_name", where, default=raw_id)
+        out.append(ScenarioParticipant(raw_id, name, r.string(obj, "role", where, default="")))
+    return tuple(out)
+
+
+def _utterances(
+    r: _Reader, raw: object, ids: set[str], default_locale: str
+) -> tuple[Utterance, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("utterances", "must be a non-empty list")
+    out: list[Utterance] = []
+    quiet_from = 0.0  # when everyone so far has finished speaking: what "gap" counts from
+    speaker_end: dict[str, tuple[float, int]] = {}
+    for i, item in enumerate(raw):
+        where = f"utterances[{i}]"
+        obj = r.obj(item, where, _UTTERANCE)
+        speaker = r.string(obj, "speaker", where)
+        if speaker not in ids:
+            raise r.fail(where, f"speaker {speaker!r} is not one of the participants")
+        text = _texts(r, obj.get("text"), where, default_locale)
+        confidence = r.number(obj, "confidence", where, default=0.9, low=0, high=1)
+        pace = r.number(obj, "pace", where, positive=True) if "pace" in obj else None
+        length = r.number(obj, "duration", where, positive=True) if "duration" in obj else None
+        if "start" in obj and "gap" in obj:
+            raise r.fail(where, "give either 'start' or 'gap', not both")
+        if "start" in obj:
+            start = r.number(obj, "start", where, low=0)
+        else:
+            start = quiet_from + r.number(obj, "gap", where, default=DEFAULT_GAP)
+            if start < 0:
+                raise r.fail(where, f"'gap' puts the start before the call began ({start:.2f} s)")
+        word_conf = _word_confidence(r, obj.get("word_confidence", {}), where)
+        utt = Utterance(
+            speaker=speaker,
+            start=round(start, 3),
+            text=MappingProxyType(text),
+            confidence=confidence,
+            word_confidence=MappingProxyType(word_conf),
+            pace=pace,
+            length=length,
+        )
+        revisions = _revisions(r, obj.get("revisions", []), where, utt, default_locale)
+        if revisions:
+            utt = replace(utt, revisions=revisions)
+        end = utt.start + utt.span(default_locale)
+        if speaker in speaker_end and utt.start < speaker_end[speaker][0] - 1e-6:
+            prev_end, prev_i = speaker_end[speaker]
+            raise r.fail(
+                where,
+                f"starts at {utt.start:.2f} s, before the same speaker's utterances[{prev_i}] "
+                f"ends at {prev_end:.2f} s",
+            )
+        speaker_end[speaker] = (end, i)
+        quiet_from = max(quiet_from, end)
+        out.append(utt)
+    out.sort(key=lambda u: u.start)  # stable: file order breaks ties
+    return tuple(out)
+
+
+def _texts(r: _Reader, raw: object, where: str, default_locale: str) -> dict[str, str]:
+    if isinstance(raw, str):
+        raw = {default_locale: raw}
+    if not isinstance(raw, dict) or not raw:
+        raise r.fail(where, "field 'text' must be a string or an object of locale -> text")
+    texts: dict[str, str] = {}
+    for key, value in raw.items():
+        locale = r.locale(key, f"{where}.text")
+        if not isinstance(value, str) or not tokenize(value):
+            raise r.fail(f"{where}.text", f"text for {key!r} must be a string with words in it")
+        texts[locale] = " ".join(value.split())
+    if default_locale not in texts:
+        raise r.fail(where, f"no text for the default locale {default_locale}")
+    return texts
+
+
+def _word_confidence(r: _Reader, raw: object, where: str) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise r.fail(where, "field 'word_confidence' must be an object of word -> confidence")
+    out: dict[str, float] = {}
+    for key, _ in raw.items():
+        out[lexical(key)] = r.number(raw, key, f"{where}.word_confidence", low=0, high=1)
+    return out
+
+
+def _revisions(
+    r: _Reader, raw: object, where: str, utt: Utterance, default_locale: str
+) -> tuple[Revision, ...]:
+    if not isinstance(raw, list):
+        raise r.fail(where, "field 'revisions' must be a list")
+    out: list[Revision] = []
+    for j, item in enumerate(raw):
+        here = f"{where}.revisions[{j}]"
+        obj = r.obj(item, here, _REVISION)
+        locale = r.locale(obj["locale"], here) if "locale" in obj else default_locale
+        if locale not in utt.text:
+            raise r.fail(here, f"the utterance has no {locale} text")
+        words = [t.word for t in tokenize(utt.text[locale])]
+        word = obj.get("word")
+        if isinstance(word, str):
+            if lexical(word) not in words:
+                raise r.fail(here, f"word {word!r} is not in the {locale} text")
+            index = words.index(lexical(word))
+        elif isinstance(word, int) and not isinstance(word, bool):
+            if not 0 <= word < len(words):
+                raise r.fail(here, f"word index {word} is outside the text ({len(words)} words)")
+            index = word
+        else:
+            raise r.fail(here, "field 'word' must be a word of the text or its 0-based index")
+        heard = r.string(obj, "heard", here).strip()
+        if not heard:
+            raise r.fail(here, "field 'heard' is empty")
+        lasts = int(r.number(obj, "lasts", here, default=2, low=1, high=1000))
+        out.append(Revision(index, heard, None if locale == default_locale else locale, lasts))
+    return tuple(out)
+
+
+def _faults(r: _Reader, raw: object) -> tuple[Fault, ...]:
+    if not isinstance(raw, list):
+        raise r.fail("faults", "must be a list")
+    out: list[Fault] = []
+    for i, item in enumerate(raw):
+        where = f"faults[{i}]"
+        obj = r.obj(item, where, _FAULT)
+        at = r.number(obj, "at", where, low=0)
+        kind = r.string(obj, "kind", where).strip()
+        if not kind:
+            raise r.fail(where, "field 'kind' is empty")
+        params = obj.get("params", {})
+        if not isinstance(params, dict):
+            raise r.fail(where, f"field 'params' must be an object, got {_kind(params)}")
+        out.append(Fault(at, kind, MappingProxyType(dict(params))))
+    out.sort(key=lambda f: f.at)
+    return tuple(out)
+
+
+# --- journal replay ----------------------------------------------------------------------------
+
+
+def _default_name(raw_id: str) -> str:
+    """A readable stand-in for a participant a journal never named."""
+    if raw_id.startswith("4:"):
+        return raw_id[2:]
+    for prefix, label in (("8:acs:", "ACS user"), ("8:orgid:", "Teams user")):
+        if raw_id.startswith(prefix):
+            return f"{label} …{raw_id[-6:]}"
+    return raw_id
+
+
+def scenario_from_journal(raw: str, *, source: str | Path = "<journal>") -> Scenario:
+    """Replay a console journal: its Final packets become utterances at their offsets (with their
+    text, confidence and the locale in force), its participants come from packets,
+    ParticipantsUpdated events and renames. Unreadable lines are skipped (a crash may cut one)."""
+    from console.acs.streaming import TranscriptionData, TranscriptionMetadata, parse_packet
+
+    names: dict[str, str] = {}
+    order: dict[str, None] = {}
+    locale: str | None = None
+    first_locale: str | None = None
+    first_t: float | None = None
+    finals: list[tuple[float, TranscriptionData, str | None]] = []
+    skipped = 0
+
+    def set_locale(value: object) -> None:
+        nonlocal locale, first_locale
+        if is_locale(value):
+            locale = canonical_locale(str(value))
+            first_locale = first_locale or locale
+
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            skipped += 1
+            continue
+        if not isinstance(rec, dict):
+            skipped += 1
+            continue
+        t = rec.get("t")
+        if isinstance(t, int | float) and not isinstance(t, bool) and first_t is None:
+            first_t = float(t)
+        kind = rec.get("type")
+        if kind == "header":
+            call = rec.get("call")
+            if isinstance(call, dict):
+                set_locale(call.get("locale"))
+        elif kind == "packet":
+            frame = rec.get("packet")
+            if isinstance(frame, dict):
+                frame = json.dumps(frame)
+            if not isinstance(frame, str):
+                skipped += 1
+                continue
+            packet = parse_packet(frame)
+            if isinstance(packet, TranscriptionMetadata):
+                set_locale(packet.locale)
+            elif isinstance(packet, TranscriptionData):
+                order.setdefault(packet.participant_raw_id)
+                if packet.is_final and tokenize(packet.text):
+                    at = float(t) if isinstance(t, int | float) else 0.0
+                    finals.append((at, packet, locale))
+        elif kind == "event":
+            for raw_id in _event_participants(rec.get("event")):
+                order.setdefault(raw_id)
+        elif kind == "rename":
+            raw_id, name = rec.get("raw_id"), rec.get("name")
+            if isinstance(raw_id, str) and isinstance(name, str) and name.strip():
+                order.setdefault(raw_id)
+                names[raw_id] = name.strip()
+        elif kind == "marker":
+            set_locale(rec.get("locale"))
+            detail = rec.get("detail")
+            if "locale" in str(rec.get("kind", "")).lower():
+                set_locale(detail.get("locale") if isinstance(detail, dict) else detail)
+    if skipped:
+        log.info("journal %s: skipped %d unreadable lines", source, skipped)
+    if not finals:
+        raise ScenarioError(f"{source}: the journal has no Final transcription packets to replay")
+
+    default_locale = first_locale or "en-US"
+    utterances = []
+    for at, packet, in_force in finals:
+        length = packet.duration / TICKS_PER_SECOND
+        if packet.offset > 0:
+            start = packet.offset / TICKS_PER_SECOND
+        else:  # no offsets recorded: place the phrase by when its Final arrived
+            start = max(0.0, at - (first_t or at) - length)
+        utterances.append(
+            Utterance(
+                speaker=packet.participant_raw_id,
+                start=round(start, 3),
+                text=MappingProxyType({in_force or default_locale: packet.text}),
+                confidence=packet.confidence if packet.confidence is not None else 0.9,
+                length=length if length > 0 else None,
+            )
+        )
+    utterances.sort(key=lambda u: u.start)
+    participants = tuple(
+        ScenarioParticipant(raw_id, names.get(raw_id, _default_name(raw_id))) for raw_id in order
+    )
+    name = Path(source).stem if isinstance(source, Path) else "journal"
+    return Scenario(
+        format=FORMAT,
+        name=name,
+        description=f"Replay of the journal {name}",
+        default_locale=default_locale,
+        participants=participants,
+        utterances=tuple(utterances),
+        faults=(),
+        revision_rate=0.0,  # replay what was recorded, no invented mis-hearings
+        source=Path(source) if isinstance(source, Path) else None,
+    )
+
+
+def _event_participants(event: object) -> list[str]:
+    if not isinstance(event, dict) or not str(event.get("type", "")).endswith(
+        "ParticipantsUpdated"
+    ):
+        return []
+    data = event.get("data")
+    people = data.get("participants") if isinstance(data, dict) else None
+    out = []
+    for person in people if isinstance(people, list) else []:
+        ident = person.get("identifier") if isinstance(person, dict) else None
+        raw_id = ident.get("rawId") if isinstance(ident, dict) else None
+        if isinstance(raw_id, str) and raw_id:
+            out.append(raw_id)
+    return out

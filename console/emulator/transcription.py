@@ -1,0 +1,251 @@
+"""One call's transcription subscription: start, update, stop, failures and reconnects.
+
+State as the service reports it in the call properties: ``inactive`` until the WebSocket is up
+and ``TranscriptionStarted`` is posted, then ``active``. Every failure posts
+``TranscriptionFailed`` with the code-table row and ends the subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from console.acs.errors import row
+from console.emulator.cloudevents import result_information
+from console.emulator.setup import TranscriptionSetup
+from console.emulator.streaming import StreamFailed, TranscriptionStream
+from console.emulator.urls import is_valid_stream_url
+
+if TYPE_CHECKING:
+    from console.emulator.calls import Call
+
+log = logging.getLogger(__name__)
+
+
+async def settle(*tasks: asyncio.Task[Any] | None) -> None:
+    """Wait for tasks to finish, whatever their outcome; our own cancellation still propagates."""
+    pending = {t for t in tasks if t is not None and t is not asyncio.current_task()}
+    if pending:
+        await asyncio.wait(pending)
+
+
+_INTERRUPTED = "Transcription stream connection was interrupted."
+_RESUMED = "Transcription stream connection was re-established."
+
+
+class Transcription:
+    def __init__(self, call: Call, setup: TranscriptionSetup) -> None:
+        self.call = call
+        self.setup = setup
+        self.subscription_id = str(uuid.uuid4())
+        self.locale = setup.locale
+        self.model_id = setup.model_id
+        self.state = "inactive"  # inactive | starting | active
+        self.stream: TranscriptionStream | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+
+    # --- what the REST layer and the call ask for ------------------------------------------
+
+    def properties(self) -> dict[str, Any]:
+        types = ["final", "intermediate"] if self.setup.intermediate else ["final"]
+        return {
+            "id": self.subscription_id,
+            "state": "active" if self.state == "active" else "inactive",
+            "subscribedResultTypes": types,
+            "locale": self.locale,
+        }
+
+    @property
+    def running(self) -> bool:
+        return self.state != "inactive"
+
+    def start(
+        self,
+        *,
+        locale: str | None = None,
+        model_id: str | None = None,
+        operation_context: str | None = None,
+        callback_uri: str | None = None,
+    ) -> None:
+        if locale is not None:
+            self.locale = locale
+        if model_id is not None:
+            self.model_id = model_id
+        self.state = "starting"
+        previous = self._closing
+        self._task = self.call.spawn(
+            self._run(previous, operation_context, callback_uri), name="transcription"
+        )
+
+    def update(
+        self,
+        *,
+        locale: str,
+        model_id: str | None,
+        operation_context: str | None,
+        callback_uri: str | None,
+    ) -> None:
+        if model_id is not None and model_id not in self.call.config.custom_speech_models:
+            self.fail("custom_model_not_supported", operation_context, callback_uri)
+            return
+        self.locale = locale  # the feed reads it when the next utterance starts
+        if model_id is not None:
+            self.model_id = model_id
+        self._emit_row("updated", operation_context, callback_uri)
+
+    def stop(self, operation_context: str | None, callback_uri: str | None) -> None:
+        self._close_then_emit("stopped", operation_context, callback_uri)
+
+    def fail(
+        self, key: str, operation_context: str | None = None, callback_uri: str | None = None
+    ) -> None:
+        self._close_then_emit(key, operation_context, callback_uri)
+
+    def drop(self) -> bool:
+        """Break the WebSocket as a network failure would; False when there is none."""
+        if self.stream is None or self.state != "active":
+            return False
+        self.stream.drop()
+        return True
+
+    async def close(self) -> None:
+        """The call ended: close the WebSocket without posting anything."""
+        await settle(self._end(), self._closing)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _end(self) -> asyncio.Task[None] | None:
+        task, self._task = self._task, None
+        self.state = "inactive"
+        self.stream = None
+        if task is not None:
+            task.cancel()
+        return task
+
+    def _close_then_emit(
+        self, key: str, operation_context: str | None, callback_uri: str | None
+    ) -> None:
+        """End the subscription now; post the event once the WebSocket is closed."""
+        before = (self._end(), self._closing)
+        self._closing = self.call.spawn(
+            self._after_close(before, key, operation_context, callback_uri),
+            name=f"transcription-{key}",
+        )
+
+    async def _after_close(
+        self,
+        before: tuple[asyncio.Task[None] | None, ...],
+        key: str,
+        operation_context: str | None,
+        callback_uri: str | None,
+    ) -> None:
+        await settle(*before)
+        self._emit_row(key, operation_context, callback_uri)
+
+    def _emit_row(self, key: str, operation_context: str | None, callback_uri: str | None) -> None:
+        r = row(key)
+        self.call.emit(
+            r.event,
+            result_information(r.code, r.sub_code, r.message),
+            operation_context=operation_context,
+            callback_uri=callback_uri,
+            transcriptionUpdate={
+                "transcriptionStatus": r.transcription_status,
+                "transcriptionStatusDetails": r.status_details,
+            },
+        )
+
+    def _emit_update(self, status: str, details: str, message: str) -> None:
+        self.call.emit(
+            "TranscriptionUpdated",
+            result_information(200, 0, message),
+            transcriptionUpdate={
+                "transcriptionStatus": status,
+                "transcriptionStatusDetails": details,
+            },
+        )
+
+    async def _run(
+        self,
+        previous: asyncio.Task[None] | None,
+        operation_context: str | None,
+        callback_uri: str | None,
+    ) -> None:
+        await settle(previous)  # let an earlier stop post its event first
+        me = asyncio.current_task()
+        url = self.setup.transport_url
+        if not is_valid_stream_url(url):
+            self._finish_failed(me, "invalid_stream_url", operation_context, callback_uri)
+            return
+        if self.model_id is not None and self.model_id not in self.call.config.custom_speech_models:
+            self._finish_failed(me, "custom_model_not_supported", operation_context, callback_uri)
+            return
+        assert url is not None
+        conversation = self.call.conversation
+        assert conversation is not None, "transcription starts only on a connected call"
+        feed = conversation.transcription(
+            locale=lambda: self.locale, intermediate_results=self.setup.intermediate
+        )
+        started = False
+
+        def connected() -> None:
+            nonlocal started
+            started = True
+            self.state = "active"
+            self._emit_row("started", operation_context, callback_uri)
+
+        stream = TranscriptionStream(
+            url=url,
+            headers=self._headers,
+            metadata=self._metadata,
+            feed=feed,
+            on_connected=connected,
+            on_interrupted=lambda: self._emit_update(
+                "transcriptionUpdated", "streamConnectionInterrupted", _INTERRUPTED
+            ),
+            on_resumed=lambda: self._emit_update(
+                "transcriptionResumed", "streamConnectionReestablished", _RESUMED
+            ),
+        )
+        self.stream = stream
+        try:
+            await stream.run()
+        except StreamFailed as exc:
+            log.info("Transcription failed on call %s: %s", self.call.ids.call_connection_id, exc)
+            if started:
+                operation_context = callback_uri = None
+            self._finish_failed(me, exc.key, operation_context, callback_uri)
+
+    def _finish_failed(
+        self,
+        me: asyncio.Task[Any] | None,
+        key: str,
+        operation_context: str | None,
+        callback_uri: str | None,
+    ) -> None:
+        if self._task is me:  # not superseded by a stop or a new start meanwhile
+            self._task = None
+            self.state = "inactive"
+            self.stream = None
+        self._emit_row(key, operation_context, callback_uri)
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.call.tokens.websocket_token()}",
+            "x-ms-call-connection-id": self.call.ids.call_connection_id,
+            "x-ms-call-correlation-id": self.call.ids.correlation_id,
+        }
+
+    def _metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "subscriptionId": self.subscription_id,
+            "locale": self.locale,
+            "callConnectionId": self.call.ids.call_connection_id,
+            "correlationId": self.call.ids.correlation_id,
+        }
+        if self.model_id is not None:
+            meta["speechRecognitionModelEndpointId"] = self.model_id
+        return {"kind": "TranscriptionMetadata", "transcriptionMetadata": meta}

@@ -1,0 +1,145 @@
+"""``acs-console run``: one call, transcribed and saved, with no window.
+
+Prints each Final to stdout as it is journalled (``FINAL <call time> <speaker>: <text>``), so a
+supervisor script can follow along, and operator notices to stderr. Exits 0 after saving, or 1
+with the operator-facing message (saving whatever was transcribed before the failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData
+from console.config import ConfigError, Preferences, Profile, SecretStore, SecretStoreError
+from console.runtime import ConsoleRuntime
+from console.session import (
+    CallSession,
+    CallState,
+    Notice,
+    SessionError,
+    SessionState,
+    TranscriptionState,
+)
+from console.transcript.export import format_for_path
+
+CONNECT_TIMEOUT_S = 60.0
+
+
+class RunFailed(Exception):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def _profile(args: argparse.Namespace) -> AsyncIterator[Profile]:
+    from console.cli import listen_options, local_profile
+
+    prefs = Preferences.load(args.data_dir)
+    listen = listen_options(args, prefs)
+    if (args.profile or "local") == "azure":
+        try:
+            profile = Profile.azure(prefs, SecretStore())
+        except (ConfigError, SecretStoreError) as exc:
+            raise RunFailed(str(exc)) from exc
+        for key, value in listen.items():
+            setattr(profile, key, value)
+        yield profile
+        return
+    async with local_profile(
+        args.data_dir, scenario=args.scenario, speed=args.speed, **listen
+    ) as profile:
+        yield profile
+
+
+async def run_headless(args: argparse.Namespace) -> int:
+    fmt = args.format or (format_for_path(args.out) if args.out.suffix else "json")
+    session: CallSession | None = None
+    try:
+        async with (
+            _profile(args) as profile,
+            ConsoleRuntime(profile, data_dir=args.data_dir, default_locale=args.locale) as runtime,
+        ):
+            session = runtime.new_session()
+            try:
+                await _drive(session, args, profile.call_time_factor)
+            finally:
+                _save(session, args.out, fmt)
+            runtime.discard_session(session)
+    except (RunFailed, SessionError, ConfigError, OSError) as exc:
+        print(f"acs-console run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Saved {args.out}", file=sys.stderr)
+    return 0
+
+
+def _save(session: CallSession, out: Path, fmt: str) -> None:
+    if not session.transcript.finals and session.state.connected_at is None:
+        return  # the call never got anywhere: no empty file behind a failure
+    session.save(out, fmt)
+
+
+async def _drive(session: CallSession, args: argparse.Namespace, factor: float) -> None:
+    def on_notice(n: Notice) -> None:
+        print(f"[{n.level}] {n.title}: {n.text}", file=sys.stderr, flush=True)
+
+    def on_final(p: TranscriptionData) -> None:
+        who = session.transcript.participant(p.participant_raw_id)
+        name = who.display_name if who else p.participant_raw_id
+        t = p.offset / TICKS_PER_SECOND
+        print(f"FINAL {t:8.2f} {name}: {p.text}", flush=True)
+
+    session.subscribe(on_notice=on_notice, on_final=on_final)
+    await session.place(args.target, locale=args.locale)
+    state = await _wait(session, lambda s: s.call is not CallState.CONNECTING, CONNECT_TIMEOUT_S)
+    if state.call is not CallState.CONNECTED:
+        raise RunFailed(state.last_error or "The call did not connect.")
+    await session.start_transcription(args.locale)
+    state = await _wait(
+        session, lambda s: s.transcription is not TranscriptionState.STARTING, CONNECT_TIMEOUT_S
+    )
+    if state.transcription is not TranscriptionState.ACTIVE:
+        raise RunFailed(state.last_error or "Transcription did not start.")
+
+    # Call time runs `factor` times faster than the wall clock on the emulator.
+    started = time.monotonic()
+
+    def call_time() -> float:
+        return (time.monotonic() - started) * factor
+
+    for locale, at in sorted(args.switch_locale, key=lambda x: x[1]):
+        if at >= args.duration:
+            break
+        await _until_call_time(session, call_time, at)
+        await session.set_locale(locale)
+    await _until_call_time(session, call_time, args.duration)
+    if session.state.call is CallState.CONNECTED:
+        if session.state.transcription is TranscriptionState.ACTIVE:
+            await session.stop_transcription()
+            await _wait(session, lambda s: s.transcription is not TranscriptionState.STOPPING, 30)
+        await session.hang_up()
+        await _wait(session, lambda s: s.call is not CallState.DISCONNECTING, 30)
+    elif session.state.last_error:
+        raise RunFailed(session.state.last_error)
+
+
+async def _until_call_time(
+    session: CallSession, call_time: Callable[[], float], target: float
+) -> None:
+    while call_time() < target:
+        if session.state.call is not CallState.CONNECTED:
+            raise RunFailed(session.state.last_error or "The call ended early.")
+        await asyncio.sleep(min(0.05, max(0.0, target - call_time())))
+
+
+async def _wait(
+    session: CallSession, predicate: Callable[[SessionState], bool], timeout: float
+) -> SessionState:
+    try:
+        return await session.wait_for(predicate, timeout)
+    except TimeoutError as exc:
+        raise RunFailed("The service did not answer in time.") from exc

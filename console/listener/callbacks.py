@@ -1,0 +1,284 @@
+"""The HTTP receiver for ACS callback events and Event Grid deliveries (aiohttp).
+
+- ``POST /api/callbacks/{secret}``: a JSON array of CloudEvents from ACS, authenticated by the
+  URL secret and the ACS bearer JWT.
+- ``POST /api/eventgrid/{secret}``: Event Grid deliveries (the subscription-validation
+  handshake and ``IncomingCall``), authenticated by the URL secret only: Event Grid does not
+  send the ACS JWT.
+
+The response goes out before any consumer runs: the body is parsed on the request path (so a
+bad one gets its 400), the 200 is written, and only then are the consumers scheduled on the
+loop. A slow or failing consumer can therefore never delay or fail a delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from console.acs.auth import AuthError, JwtVerifier, secret_matches
+from console.acs.events import (
+    CallEvent,
+    EventParseError,
+    IncomingCall,
+    SubscriptionValidation,
+    parse_callback_body,
+    parse_event_grid_body,
+)
+from console.listener.common import (
+    ListenerError,
+    LogLimiter,
+    bind_error,
+    check_bind,
+    check_secret,
+    url_host,
+    with_query,
+)
+from console.listener.stats import CallbackStats, HttpCounters, bump
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1 << 20
+CALLBACK_PATH = "/api/callbacks"
+EVENTGRID_PATH = "/api/eventgrid"
+
+
+class CallbackServer:
+    """Embedded aiohttp server for callback events and Event Grid incoming calls.
+
+    ``on_events`` gets each delivery's events (in order, one call per POST);
+    ``on_incoming_call`` gets each ``IncomingCall``. Both run on the loop after the response
+    was sent; exceptions are counted and logged. ``verifier=None`` switches the callback JWT
+    check off (URL secret only) and is logged; pass it explicitly.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_events: Callable[[list[CallEvent]], None],
+        on_incoming_call: Callable[[IncomingCall], None],
+        secret: str,
+        verifier: JwtVerifier | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = MAX_BODY,
+        allow_non_loopback: bool = False,
+    ) -> None:
+        check_secret(secret)
+        check_bind(host, allow_non_loopback, "callback listener")
+        if verifier is None:
+            log.warning("Callback JWT verification is off: URL secret only")
+        self._on_events = on_events
+        self._on_incoming_call = on_incoming_call
+        self._secret = secret
+        self._verifier = verifier
+        self._host = host
+        self._port = port
+        self._max_body = max_body
+        self._runner: web.AppRunner | None = None
+        self._bound_port = 0
+        self._counters = HttpCounters()
+        self._limiter = LogLimiter(log)
+
+    async def __aenter__(self) -> CallbackServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (the actual one when constructed with 0)."""
+        if self._runner is None:
+            raise ListenerError("the callback listener is not running")
+        return self._bound_port
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def stats(self) -> CallbackStats:
+        return self._counters.snapshot()
+
+    @property
+    def callback_path(self) -> str:
+        return f"{CALLBACK_PATH}/{self._secret}"
+
+    @property
+    def eventgrid_path(self) -> str:
+        return f"{EVENTGRID_PATH}/{self._secret}"
+
+    def _root(self, base: str | None) -> str:
+        return base.rstrip("/") if base else f"http://{url_host(self._host)}:{self.port}"
+
+    def callback_url(self, *, base: str | None = None, **query: str) -> str:
+        """The callback URI for ACS (``base`` replaces the local origin, e.g. a tunnel's)."""
+        return with_query(self._root(base) + self.callback_path, query)
+
+    @property
+    def eventgrid_url(self) -> str:
+        return self._root(None) + self.eventgrid_path
+
+    def eventgrid_url_for(self, base: str | None = None) -> str:
+        return self._root(base) + self.eventgrid_path
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        app = web.Application(client_max_size=self._max_body)
+        app.router.add_post(CALLBACK_PATH + "/{secret}", self._callbacks)
+        app.router.add_post(EVENTGRID_PATH + "/{secret}", self._eventgrid)
+        # A URL without the secret is an authentication failure, not a missing page.
+        for path in (CALLBACK_PATH, CALLBACK_PATH + "/", EVENTGRID_PATH, EVENTGRID_PATH + "/"):
+            app.router.add_post(path, self._no_secret)
+        # No access log: the request path carries the session secret.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise bind_error(exc, self._host, self._port, "callback") from None
+        self._runner = runner
+        self._bound_port = runner.addresses[0][1]
+        log.info("Callback listener on %s:%d", self._host, self._bound_port)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # -- request handling --------------------------------------------------------------------
+
+    def _reject(self, request: web.Request, reason: str) -> web.Response:
+        c = self._counters
+        c.auth_rejected += 1
+        bump(c.auth_reasons, reason)
+        self._limiter.warning(
+            "http-refused", "%s from %s refused: %s", _route(request), request.remote, reason
+        )
+        return web.Response(
+            status=401, text="Unauthorized\n", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    async def _authenticate(self, request: web.Request, *, jwt: bool) -> web.Response | None:
+        self._counters.requests += 1
+        if not secret_matches(request.match_info.get("secret"), self._secret):
+            return self._reject(request, "wrong secret")
+        if jwt and self._verifier is not None:
+            try:
+                # A repeated Authorization header is ambiguous: treated as missing.
+                values = request.headers.getall("Authorization", [])
+                await self._verifier.verify_header(values[0] if len(values) == 1 else None)
+            except AuthError as exc:
+                return self._reject(request, exc.reason)
+        return None
+
+    async def _body(self, request: web.Request) -> bytes:
+        length = request.content_length
+        if length is not None and length > self._max_body:
+            raise self._too_large(length)
+        try:
+            return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise self._too_large(None) from None
+
+    def _too_large(self, length: int | None) -> web.HTTPRequestEntityTooLarge:
+        self._counters.too_large += 1
+        self._limiter.warning("http-too-large", "Refused a body over %d bytes", self._max_body)
+        return web.HTTPRequestEntityTooLarge(
+            max_size=self._max_body, actual_size=length if length is not None else -1
+        )
+
+    def _bad_body(self, request: web.Request, exc: EventParseError) -> web.Response:
+        self._counters.bad_json += 1
+        self._limiter.warning("http-bad-body", "%s: bad body: %s", _route(request), exc)
+        return web.Response(status=400, text=f"{exc}\n")
+
+    async def _no_secret(self, request: web.Request) -> web.Response:
+        self._counters.requests += 1
+        return self._reject(request, "missing secret")
+
+    async def _callbacks(self, request: web.Request) -> web.StreamResponse:
+        refused = await self._authenticate(request, jwt=True)
+        if refused is not None:
+            return refused
+        body = await self._body(request)
+        try:
+            events = parse_callback_body(body)
+        except EventParseError as exc:
+            return self._bad_body(request, exc)
+        c = self._counters
+        for event in events:
+            bump(c.events, event.type or "unknown")
+        work = partial(self._deliver, self._on_events, events) if events else None
+        return await self._respond_then(request, web.Response(status=200), work)
+
+    async def _eventgrid(self, request: web.Request) -> web.StreamResponse:
+        refused = await self._authenticate(request, jwt=False)
+        if refused is not None:
+            return refused
+        body = await self._body(request)
+        try:
+            events = parse_event_grid_body(body)
+        except EventParseError as exc:
+            return self._bad_body(request, exc)
+        c = self._counters
+        validation: str | None = None
+        calls: list[IncomingCall] = []
+        for event in events:
+            if isinstance(event, SubscriptionValidation) and event.validation_code:
+                validation = validation or event.validation_code
+                c.validations += 1
+            elif isinstance(event, IncomingCall):
+                calls.append(event)
+                c.incoming_calls += 1
+            else:
+                c.other_eventgrid += 1
+        if validation is not None:
+            log.info("Event Grid subscription validated")
+            response = web.json_response({"validationResponse": validation})
+        else:
+            response = web.Response(status=200)
+        work = partial(self._deliver_each, self._on_incoming_call, calls) if calls else None
+        return await self._respond_then(request, response, work)
+
+    async def _respond_then(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        work: Callable[[], None] | None,
+    ) -> web.StreamResponse:
+        # Write the whole response first, then hand the work to the loop: the sender never
+        # waits for our processing.
+        await response.prepare(request)
+        await response.write_eof()
+        self._counters.accepted += 1
+        if work is not None:
+            asyncio.get_running_loop().call_soon(work)
+        return response
+
+    def _deliver(self, consumer: Callable[[Any], None], item: Any) -> None:
+        try:
+            consumer(item)
+        except Exception:
+            self._counters.consumer_errors += 1
+            if self._limiter.allow("http-consumer"):
+                log.exception("Callback consumer failed")
+
+    def _deliver_each(self, consumer: Callable[[Any], None], items: list[Any]) -> None:
+        for item in items:
+            self._deliver(consumer, item)
+
+
+def _route(request: web.Request) -> str:
+    # The route name without the secret, for logs.
+    path = request.path
+    return EVENTGRID_PATH if path.startswith(EVENTGRID_PATH) else CALLBACK_PATH

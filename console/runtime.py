@@ -1,0 +1,243 @@
+"""ConsoleRuntime: the embedded listeners and the call service for one profile.
+
+Starts the callback receiver and the transcript WebSocket server on the asyncio loop, builds the
+URLs ACS must call (loopback for the emulator, the public tunnel bases for Azure), and routes each
+incoming event and packet to the CallSession it belongs to. No Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from console.acs.auth import AuthSettings, JwtVerifier, new_url_secret
+from console.acs.calls import CallService, CallServiceOptions
+from console.acs.events import CallEvent, IncomingCall
+from console.acs.streaming import Packet
+from console.config import Profile
+from console.listener.callbacks import CallbackServer
+from console.listener.common import url_host
+from console.listener.websocket import StreamConnection, TranscriptServer
+from console.session import CallSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeStats:
+    packets_received: int
+    packets_rejected: int  # unparsed, binary or oversized frames
+    auth_rejected: int  # handshakes and callbacks refused for a bad token or secret
+    streams_open: int
+    events_received: int
+
+
+class _PublicEndpoints:
+    """URLs handed to ACS: the local listeners, or the tunnel's public bases for Azure."""
+
+    def __init__(self, runtime: ConsoleRuntime) -> None:
+        self._rt = runtime
+
+    def callback_url(self, **query: str) -> str:
+        rt = self._rt
+        local = rt.callbacks.callback_url(**query)
+        return _rebase(local, rt.profile.public_callback_base)
+
+    def transcription_url(self, **query: str) -> str:
+        rt = self._rt
+        local = rt.transcripts.url("transcription", **query)
+        return _rebase(local, rt.profile.public_websocket_base)
+
+
+def _rebase(local_url: str, public_base: str | None) -> str:
+    """Swap scheme://host:port of a listener URL for the public base (a dev tunnel)."""
+    if not public_base:
+        return local_url
+    parts = urlsplit(local_url)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    return public_base.rstrip("/") + tail
+
+
+class ConsoleRuntime:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        data_dir: Path,
+        default_locale: str = "en-US",
+        call_options: CallServiceOptions | None = None,
+    ) -> None:
+        self.profile = profile
+        self.data_dir = data_dir
+        self.default_locale = default_locale
+        self._secret = new_url_secret()
+        self._verifier = JwtVerifier(
+            AuthSettings(
+                audience=profile.audience,
+                issuer=profile.issuer,
+                jwks_url=profile.jwks_url,
+                ca_file=profile.jwks_ca_file,
+            )
+        )
+        options = call_options or CallServiceOptions()
+        options.connection_verify = profile.connection_verify
+        options.caller_id = profile.caller_id
+        options.cognitive_services_endpoint = profile.cognitive_services_endpoint
+        self.calls = CallService(profile.connection_string, options)
+        self.callbacks = CallbackServer(
+            on_events=self._on_events,
+            on_incoming_call=self._on_incoming_call,
+            secret=self._secret,
+            verifier=self._verifier,
+            host=profile.listen_host,
+            port=profile.callback_port,
+            allow_non_loopback=profile.allow_non_loopback,
+        )
+        self.transcripts = TranscriptServer(
+            self,
+            secret=self._secret,
+            verifier=self._verifier,
+            host=profile.listen_host,
+            port=profile.ws_port,
+            allow_non_loopback=profile.allow_non_loopback,
+        )
+        self.endpoints = _PublicEndpoints(self)
+        self._sessions: dict[str, CallSession] = {}
+        self._by_call: dict[str, CallSession] = {}
+        self._incoming_listeners: list[Callable[[IncomingCall], None]] = []
+        self._started = False
+
+    async def __aenter__(self) -> ConsoleRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.callbacks.start()
+        try:
+            await self.transcripts.start()
+        except BaseException:
+            await self.callbacks.stop()
+            raise
+        self._started = True
+        log.info("listening: %s", self.addresses())
+
+    async def stop(self) -> None:
+        for session in list(self._sessions.values()):
+            session.close()
+        self._sessions.clear()
+        self._by_call.clear()
+        if self._started:
+            await self.transcripts.stop()
+            await self.callbacks.stop()
+            self._started = False
+        await self.calls.close()
+        await self._verifier.close()
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def new_session(self, *, speech_model_endpoint_id: str | None = None) -> CallSession:
+        session = CallSession(
+            self.calls,
+            self.endpoints,
+            journal_dir=self.data_dir,
+            default_locale=self.default_locale,
+            speech_model_endpoint_id=speech_model_endpoint_id,
+        )
+        self._sessions[session.id] = session
+
+        def track(state: Any) -> None:
+            if state.call_connection_id:
+                self._by_call[state.call_connection_id] = session
+
+        session.subscribe(on_state=track)
+        return session
+
+    def discard_session(self, session: CallSession) -> None:
+        session.close()
+        self._sessions.pop(session.id, None)
+        for ccid in [k for k, v in self._by_call.items() if v is session]:
+            del self._by_call[ccid]
+
+    def on_incoming_call(self, callback: Callable[[IncomingCall], None]) -> Callable[[], None]:
+        self._incoming_listeners.append(callback)
+        return lambda: self._incoming_listeners.remove(callback)
+
+    @property
+    def eventgrid_url(self) -> str:
+        return _rebase(self.callbacks.eventgrid_url, self.profile.public_callback_base)
+
+    def addresses(self) -> dict[str, str]:
+        """Where the listeners are bound (for the status bar), without the URL secret."""
+        cb, ws = self.callbacks, self.transcripts
+        return {
+            "callbacks": f"http://{url_host(cb.host)}:{cb.port}",
+            "transcripts": f"ws://{url_host(ws.host)}:{ws.port}",
+        }
+
+    def stats(self) -> RuntimeStats:
+        ws = self.transcripts.stats
+        cb = self.callbacks.stats
+        return RuntimeStats(
+            packets_received=ws.packets_total,
+            packets_rejected=ws.unparsed_total + ws.binary_frames + ws.oversized,
+            auth_rejected=ws.auth_rejected + cb.auth_rejected,
+            streams_open=ws.connections_open,
+            events_received=cb.events_total,
+        )
+
+    # --- routing ------------------------------------------------------------------------------
+
+    def _session_for(self, query: Mapping[str, str] | None, ccid: str | None) -> CallSession | None:
+        if query:
+            session = self._sessions.get(query.get("session", ""))
+            if session is not None:
+                return session
+        if ccid:
+            session = self._by_call.get(ccid)
+            if session is not None:
+                return session
+        return None
+
+    def _on_events(self, events: list[CallEvent], query: Mapping[str, str] | None = None) -> None:
+        for event in events:
+            session = self._session_for(query, event.call_connection_id)
+            if session is None and event.operation_context:
+                ctx = event.operation_context
+                if ctx.startswith("console:"):
+                    session = self._sessions.get(ctx.split(":", 1)[1])
+            if session is None:
+                log.warning("event %s for an unknown call %s", event.type, event.call_connection_id)
+                continue
+            if event.call_connection_id:
+                self._by_call.setdefault(event.call_connection_id, session)
+            session.handle_events([event])
+
+    def _on_incoming_call(self, incoming: IncomingCall) -> None:
+        for fn in list(self._incoming_listeners):
+            try:
+                fn(incoming)
+            except Exception:
+                log.exception("incoming-call listener failed")
+
+    # PacketSink for the transcript server
+    def stream_opened(self, conn: StreamConnection) -> None:
+        session = self._session_for(conn.query, conn.call_connection_id)
+        if session is not None:
+            session.stream_opened(conn)
+
+    def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
+        session = self._session_for(conn.query, conn.call_connection_id)
+        if session is not None:
+            session.handle_packet(conn, frame, packet)
+
+    def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
+        session = self._session_for(conn.query, conn.call_connection_id)
+        if session is not None:
+            session.stream_closed(conn, code, reason)

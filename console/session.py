@@ -1,0 +1,605 @@
+"""CallSession: one call, end to end, with no UI.
+
+Places or answers the call through :mod:`console.acs.calls`, tracks its state from the callback
+events, starts/stops/updates transcription, feeds transcript packets into the model and the
+journal, and tells subscribers (a window, the headless runner, a test) what changed — state
+snapshots and operator-facing notices — through plain callbacks or an async iterator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from console.acs import events as ev
+from console.acs.calls import CallService, CallServiceError, TranscriptionSettings
+from console.acs.errors import explain
+from console.acs.identifiers import InvalidTargetError, validate_target
+from console.acs.locales import validate_locale
+from console.acs.streaming import Packet, TranscriptionData, TranscriptionMetadata
+from console.transcript.export import export
+from console.transcript.journal import Journal
+from console.transcript.model import Transcript
+
+if TYPE_CHECKING:
+    from console.listener.websocket import StreamConnection
+
+log = logging.getLogger(__name__)
+
+# Locale picks arriving closer together than this collapse into one update request.
+LOCALE_DEBOUNCE_S = 0.25
+
+
+class CallState(Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTING = "disconnecting"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+
+
+class TranscriptionState(Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    ACTIVE = "active"
+    STOPPING = "stopping"
+    FAILED = "failed"
+
+
+_LIVE_CALL = (CallState.CONNECTING, CallState.CONNECTED, CallState.DISCONNECTING)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An entry for the event log, in operator language."""
+
+    at: float
+    level: str  # "info" | "warning" | "error"
+    title: str
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    call: CallState = CallState.IDLE
+    transcription: TranscriptionState = TranscriptionState.STOPPED
+    target: str | None = None
+    call_connection_id: str | None = None
+    connected_at: float | None = None
+    requested_locale: str | None = None
+    confirmed_locale: str | None = None
+    stream_connected: bool = False
+    last_error: str | None = None
+
+
+class SessionError(Exception):
+    """An action was refused or failed; the message is operator-facing."""
+
+
+class Endpoints(Protocol):
+    """Where ACS should call this console back (public URLs for Azure, loopback for local)."""
+
+    def callback_url(self, **query: str) -> str: ...
+
+    def transcription_url(self, **query: str) -> str: ...
+
+
+StateListener = Callable[[SessionState], None]
+NoticeListener = Callable[[Notice], None]
+FinalListener = Callable[[TranscriptionData], None]
+
+
+class CallSession:
+    def __init__(
+        self,
+        calls: CallService,
+        endpoints: Endpoints,
+        *,
+        journal_dir: Path | None = None,
+        default_locale: str = "en-US",
+        speech_model_endpoint_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.calls = calls
+        self.endpoints = endpoints
+        self.transcript = Transcript()
+        self.journal: Journal | None = None
+        self._journal_dir = journal_dir
+        self._clock = clock
+        self._speech_model = speech_model_endpoint_id
+        self.state = SessionState(requested_locale=validate_locale(default_locale))
+        self._state_listeners: list[StateListener] = []
+        self._notice_listeners: list[NoticeListener] = []
+        self._final_listeners: list[FinalListener] = []
+        self._locale_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._start_on_connect = False
+        self._streams: set[str] = set()
+        self.packets_applied = 0
+        self._unfollow: Callable[[], None] = lambda: None
+
+    # --- subscription -----------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        on_state: StateListener | None = None,
+        on_notice: NoticeListener | None = None,
+        on_final: FinalListener | None = None,
+    ) -> Callable[[], None]:
+        """Register plain callbacks; returns a function that unsubscribes them."""
+        pairs = [
+            (self._state_listeners, on_state),
+            (self._notice_listeners, on_notice),
+            (self._final_listeners, on_final),
+        ]
+        for listeners, fn in pairs:
+            if fn is not None:
+                listeners.append(fn)
+
+        def unsubscribe() -> None:
+            for listeners, fn in pairs:
+                if fn is not None and fn in listeners:
+                    listeners.remove(fn)
+
+        return unsubscribe
+
+    async def updates(self, maxsize: int = 1000) -> AsyncIterator[SessionState | Notice]:
+        """Async iterator over state changes and notices; a slow reader drops the oldest."""
+        queue: asyncio.Queue[SessionState | Notice] = asyncio.Queue(maxsize)
+
+        def put(item: SessionState | Notice) -> None:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(item)
+
+        unsubscribe = self.subscribe(put, put)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    async def wait_for(
+        self, predicate: Callable[[SessionState], bool], timeout: float = 10.0
+    ) -> SessionState:
+        """Wait until the state satisfies ``predicate``; raise TimeoutError otherwise."""
+        if predicate(self.state):
+            return self.state
+        done: asyncio.Future[SessionState] = asyncio.get_running_loop().create_future()
+
+        def check(state: SessionState) -> None:
+            if not done.done() and predicate(state):
+                done.set_result(state)
+
+        unsubscribe = self.subscribe(on_state=check)
+        try:
+            return await asyncio.wait_for(done, timeout)
+        finally:
+            unsubscribe()
+
+    def _set(self, **changes: Any) -> None:
+        new = replace(self.state, **changes)
+        if new == self.state:
+            return
+        self.state = new
+        for fn in list(self._state_listeners):
+            try:
+                fn(new)
+            except Exception:
+                log.exception("state listener failed")
+
+    def _notice(self, level: str, title: str, text: str, detail: str = "") -> Notice:
+        notice = Notice(self._clock(), level, title, text, detail)
+        log.log(
+            {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO),
+            "%s: %s",
+            title,
+            text,
+        )
+        for fn in list(self._notice_listeners):
+            try:
+                fn(notice)
+            except Exception:
+                log.exception("notice listener failed")
+        return notice
+
+    def _fail(self, title: str, text: str, detail: str = "") -> SessionError:
+        self._notice("error", title, text, detail)
+        return SessionError(text)
+
+    # --- guards -------------------------------------------------------------------------------
+
+    def can_start_transcription(self) -> tuple[bool, str]:
+        s = self.state
+        if s.call in (CallState.IDLE, CallState.DISCONNECTED, CallState.FAILED):
+            return False, "Place or answer a call first."
+        if s.call is CallState.CONNECTING:
+            return False, "Wait until the call is connected."
+        if s.call is CallState.DISCONNECTING:
+            return False, "The call is ending."
+        if s.transcription in (TranscriptionState.ACTIVE, TranscriptionState.STARTING):
+            return False, "Transcription is already running."
+        if s.transcription is TranscriptionState.STOPPING:
+            return False, "Transcription is stopping."
+        return True, ""
+
+    def can_stop_transcription(self) -> tuple[bool, str]:
+        if self.state.call is not CallState.CONNECTED:
+            return False, "There is no connected call."
+        if self.state.transcription not in (TranscriptionState.ACTIVE, TranscriptionState.STARTING):
+            return False, "Transcription is not running."
+        return True, ""
+
+    def _validated_locale(self, locale: str, title: str) -> str:
+        try:
+            return validate_locale(locale)
+        except ValueError as exc:
+            raise self._fail(title, str(exc)) from exc
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _open_journal(self, call_info: dict[str, Any]) -> None:
+        if self._journal_dir is None or self.journal is not None:
+            return
+        try:
+            self.journal = Journal.create(self._journal_dir, call_info)
+            self._unfollow = self.journal.follow(self.transcript)
+        except OSError as exc:
+            self._notice(
+                "warning",
+                "Autosave unavailable",
+                f"The transcript cannot be autosaved ({exc.strerror or exc}); save it manually.",
+            )
+
+    def _transcription_settings(self, locale: str, start: bool) -> TranscriptionSettings:
+        return TranscriptionSettings(
+            transport_url=self.endpoints.transcription_url(session=self.id),
+            locale=locale,
+            start=start,
+            intermediate_results=True,
+            speech_model_endpoint_id=self._speech_model,
+        )
+
+    async def place(self, target: str, *, locale: str, start_transcription: bool = False) -> None:
+        if self.state.call in _LIVE_CALL:
+            raise self._fail("Cannot place the call", "A call is already in progress.")
+        try:
+            raw_target = validate_target(target)
+        except InvalidTargetError as exc:
+            raise self._fail("Cannot place the call", str(exc)) from exc
+        locale = self._validated_locale(locale, "Cannot place the call")
+        self._start_on_connect = start_transcription
+        self._set(
+            call=CallState.CONNECTING,
+            target=raw_target,
+            requested_locale=locale,
+            last_error=None,
+        )
+        self._open_journal({"direction": "outbound", "target": raw_target, "locale": locale})
+        self._notice("info", "Calling", f"Calling {target.strip()}…")
+        try:
+            info = await self.calls.create_call(
+                target,
+                self.endpoints.callback_url(session=self.id),
+                transcription=self._transcription_settings(locale, start_transcription),
+                operation_context=f"console:{self.id}",
+            )
+        except CallServiceError as exc:
+            self._set(call=CallState.FAILED, last_error=exc.operator_text)
+            raise self._fail("Call failed", exc.operator_text, str(exc)) from exc
+        self._set(call_connection_id=info.call_connection_id)
+        if start_transcription:
+            self._set(transcription=TranscriptionState.STARTING)
+
+    async def answer(
+        self, incoming: ev.IncomingCall, *, locale: str, start_transcription: bool
+    ) -> None:
+        if self.state.call in _LIVE_CALL:
+            raise self._fail("Cannot answer", "A call is already in progress.")
+        locale = self._validated_locale(locale, "Cannot answer")
+        caller = incoming.from_raw_id or "unknown caller"
+        self._start_on_connect = start_transcription
+        self._set(
+            call=CallState.CONNECTING, target=caller, requested_locale=locale, last_error=None
+        )
+        self._open_journal({"direction": "inbound", "target": caller, "locale": locale})
+        try:
+            info = await self.calls.answer_call(
+                incoming.incoming_call_context,
+                self.endpoints.callback_url(session=self.id),
+                transcription=self._transcription_settings(locale, start_transcription),
+                operation_context=f"console:{self.id}",
+            )
+        except CallServiceError as exc:
+            self._set(call=CallState.FAILED, last_error=exc.operator_text)
+            raise self._fail("Answer failed", exc.operator_text, str(exc)) from exc
+        self._set(call_connection_id=info.call_connection_id)
+        if start_transcription:
+            self._set(transcription=TranscriptionState.STARTING)
+
+    async def start_transcription(self, locale: str | None = None) -> None:
+        allowed, reason = self.can_start_transcription()
+        if not allowed:
+            raise self._fail("Cannot start transcription", reason)
+        locale = self._validated_locale(
+            locale or self.state.requested_locale or "", "Cannot start transcription"
+        )
+        assert self.state.call_connection_id is not None
+        self._set(transcription=TranscriptionState.STARTING, requested_locale=locale)
+        try:
+            await self.calls.start_transcription(
+                self.state.call_connection_id,
+                locale=locale,
+                operation_context=f"start:{locale}",
+                speech_model_endpoint_id=self._speech_model,
+            )
+        except CallServiceError as exc:
+            self._set(transcription=TranscriptionState.FAILED, last_error=exc.operator_text)
+            raise self._fail("Transcription failed", exc.operator_text, str(exc)) from exc
+
+    async def stop_transcription(self) -> None:
+        allowed, reason = self.can_stop_transcription()
+        if not allowed:
+            raise self._fail("Cannot stop transcription", reason)
+        assert self.state.call_connection_id is not None
+        self._cancel_locale_task()
+        self._set(transcription=TranscriptionState.STOPPING)
+        try:
+            await self.calls.stop_transcription(
+                self.state.call_connection_id, operation_context="stop"
+            )
+        except CallServiceError as exc:
+            self._set(transcription=TranscriptionState.ACTIVE, last_error=exc.operator_text)
+            raise self._fail("Could not stop transcription", exc.operator_text, str(exc)) from exc
+
+    def request_locale(self, locale: str) -> None:
+        """Ask for a new locale; a request superseded before it was sent is cancelled."""
+        locale = self._validated_locale(locale, "Cannot change the language")
+        self._set(requested_locale=locale)
+        self._cancel_locale_task()
+        if self.state.transcription not in (TranscriptionState.ACTIVE, TranscriptionState.STARTING):
+            return  # used at the next start; nothing to send now
+        self._locale_task = self._spawn(self._send_locale(locale))
+
+    async def set_locale(self, locale: str) -> None:
+        self.request_locale(locale)
+        task = self._locale_task
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _cancel_locale_task(self) -> None:
+        if self._locale_task is not None and not self._locale_task.done():
+            self._locale_task.cancel()
+        self._locale_task = None
+
+    async def _send_locale(self, locale: str) -> None:
+        await asyncio.sleep(LOCALE_DEBOUNCE_S)
+        ccid = self.state.call_connection_id
+        if ccid is None or locale != self.state.requested_locale:
+            return
+        try:
+            await self.calls.update_transcription(
+                ccid,
+                locale=locale,
+                operation_context=f"locale:{locale}",
+                speech_model_endpoint_id=self._speech_model,
+            )
+        except CallServiceError as exc:
+            self._set(last_error=exc.operator_text)
+            self._fail("Language not changed", exc.operator_text, str(exc))
+
+    async def hang_up(self, *, for_everyone: bool = True) -> None:
+        if self.state.call not in _LIVE_CALL or self.state.call_connection_id is None:
+            raise self._fail("Cannot hang up", "There is no call to hang up.")
+        self._cancel_locale_task()
+        self._set(call=CallState.DISCONNECTING)
+        try:
+            await self.calls.hang_up(self.state.call_connection_id, for_everyone=for_everyone)
+        except CallServiceError as exc:
+            if exc.kind in ("not_found", "network", "timeout"):
+                # The service no longer has the call (or is gone): the call is over for us.
+                self._call_ended("lost", exc.operator_text)
+                return
+            self._set(call=CallState.CONNECTED, last_error=exc.operator_text)
+            raise self._fail("Hang up failed", exc.operator_text, str(exc)) from exc
+
+    def rename_participant(self, raw_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            return
+        self.transcript.rename(raw_id, name)  # the journal follows the transcript
+
+    def save(self, path: Path, fmt: str | None = None) -> Path:
+        return export(self.transcript, path, fmt)
+
+    def close(self) -> None:
+        """Forget the call: cancel background work and close the journal cleanly."""
+        self._cancel_locale_task()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.journal is not None:
+            self._unfollow()
+            self.journal.close(clean=True)
+            self.journal = None
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- inputs from the listeners -----------------------------------------------------------
+
+    def handle_events(self, events: list[ev.CallEvent]) -> None:
+        for event in events:
+            now = self._clock()
+            if self.journal is not None:
+                self.journal.append_event(event.raw, received_at=now)
+            try:
+                # Markers and participants come from the model's own projection of the event,
+                # the same one a journal replay uses.
+                self.transcript.apply_event(event.raw, received_at=now)
+                self._apply_event(event, now)
+            except Exception:
+                log.exception("event %s could not be applied", event.type)
+
+    def _apply_event(self, e: ev.CallEvent, now: float) -> None:
+        if isinstance(e, ev.CallConnected):
+            self._set(
+                call=CallState.CONNECTED,
+                connected_at=now,
+                call_connection_id=e.call_connection_id or self.state.call_connection_id,
+            )
+            self._notice("info", "Call connected", f"Connected to {self.state.target}.")
+        elif isinstance(e, ev.ParticipantsUpdated):
+            pass  # the model learns them
+        elif isinstance(e, ev.CallDisconnected):
+            self._call_ended("ended", "The call has ended.")
+        elif isinstance(e, ev.CreateCallFailed | ev.AnswerFailed | ev.ConnectFailed):
+            r = e.result
+            exp = explain(
+                r.code if r else None,
+                r.sub_code if r else None,
+                r.message if r else None,
+                event=e.type,
+            )
+            self._set(call=CallState.FAILED, last_error=exp.text)
+            self._notice("error", "Call failed", exp.text, _detail(e))
+        elif isinstance(e, ev.TranscriptionStarted):
+            self._set(transcription=TranscriptionState.ACTIVE, last_error=None)
+            self._notice("info", "Transcription started", "Live transcription is on.", _detail(e))
+        elif isinstance(e, ev.TranscriptionStopped):
+            self._set(transcription=TranscriptionState.STOPPED)
+            self._notice("info", "Transcription stopped", "Live transcription is off.", _detail(e))
+        elif isinstance(e, ev.TranscriptionUpdated | ev.TranscriptionResumed):
+            self._transcription_updated(e, now)
+        elif isinstance(e, ev.TranscriptionFailed):
+            r = e.result
+            exp = explain(
+                r.code if r else None,
+                r.sub_code if r else None,
+                r.message if r else None,
+                event=e.type,
+                status_details=e.transcription_status_details,
+            )
+            self._set(transcription=TranscriptionState.FAILED, last_error=exp.text)
+            self._notice("error", exp.title or "Transcription failed", exp.text, _detail(e))
+        elif isinstance(e, ev.UnknownEvent):
+            self._notice(
+                "info", "Event", f"Received {e.type or 'an unrecognised event'}.", _detail(e)
+            )
+        else:
+            self._notice("info", e.type, f"{e.type} received.", _detail(e))
+
+    def _transcription_updated(self, e: Any, now: float) -> None:
+        details = (e.transcription_status_details or "").lower()
+        if details == "transcriptionlocaleupdated":
+            ctx = e.operation_context or ""
+            locale = (
+                ctx.split(":", 1)[1] if ctx.startswith("locale:") else self.state.requested_locale
+            )
+            self._confirm_locale(locale, now)
+        elif details == "streamconnectioninterrupted":
+            self._notice(
+                "warning",
+                "Transcript connection interrupted",
+                "The service lost its connection to the console; it is reconnecting.",
+                _detail(e),
+            )
+        elif details == "streamconnectionreestablished":
+            self._notice(
+                "info", "Transcript connection restored", "Transcription continues.", _detail(e)
+            )
+        else:
+            self._notice("info", "Transcription updated", details or "updated", _detail(e))
+        if self.state.transcription is TranscriptionState.STARTING:
+            self._set(transcription=TranscriptionState.ACTIVE)
+
+    def _confirm_locale(self, locale: str | None, now: float) -> None:
+        if not locale:
+            return
+        with contextlib.suppress(ValueError):
+            locale = validate_locale(locale)
+        if locale == self.state.confirmed_locale:
+            return
+        previous = self.state.confirmed_locale
+        self._set(confirmed_locale=locale)
+        self.transcript.set_locale_confirmed(locale, now)
+        if previous is not None:
+            self._notice("info", "Language changed", f"Transcribing in {locale} (was {previous}).")
+
+    def _call_ended(self, how: str, text: str) -> None:
+        if self.state.call in (CallState.DISCONNECTED, CallState.FAILED, CallState.IDLE):
+            return
+        self._cancel_locale_task()
+        if how != "ended":  # a CallDisconnected event already marked a normal end
+            self.transcript.add_marker("call_disconnected", self._clock(), how)
+        self._set(
+            call=CallState.DISCONNECTED,
+            transcription=TranscriptionState.STOPPED,
+            stream_connected=False,
+        )
+        level = "info" if how == "ended" else "warning"
+        title = "Call ended" if how == "ended" else "Call lost"
+        self._notice(level, title, text)
+
+    def call_lost(self, reason: str) -> None:
+        """The service became unreachable: keep the transcript, mark the call lost."""
+        self._call_ended("lost", reason)
+
+    def stream_opened(self, conn: StreamConnection) -> None:
+        self._streams.add(conn.id)
+        self._set(stream_connected=True)
+
+    def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
+        self._streams.discard(conn.id)
+        self._set(stream_connected=bool(self._streams))
+
+    def handle_packet(self, conn: StreamConnection | None, frame: str, packet: Packet) -> None:
+        now = self._clock()
+        if isinstance(packet, TranscriptionData):
+            change = self.transcript.apply_packet(packet, received_at=now)
+            if change is None:
+                return  # a duplicate or a late hypothesis: not applied, not journalled
+            self.packets_applied += 1
+            if self.journal is not None:
+                self.journal.append_packet(frame, received_at=now, final=packet.is_final)
+            if packet.is_final:
+                for fn in self._final_listeners:
+                    fn(packet)
+        elif isinstance(packet, TranscriptionMetadata):
+            self.transcript.apply_metadata(packet, received_at=now)
+            if self.journal is not None:
+                self.journal.append_packet(frame, received_at=now, final=True)
+            self._confirm_locale(packet.locale, now)
+            if self.state.transcription is TranscriptionState.STARTING:
+                self._set(transcription=TranscriptionState.ACTIVE)
+
+
+def _detail(e: ev.CallEvent) -> str:
+    parts = [e.type]
+    r = e.result
+    if r is not None:
+        parts.append(f"code {r.code}/{r.sub_code}")
+        if r.message:
+            parts.append(repr(r.message))
+    details = getattr(e, "transcription_status_details", None)
+    if details:
+        parts.append(f"details {details}")
+    if e.operation_context:
+        parts.append(f"context {e.operation_context}")
+    if e.call_connection_id:
+        parts.append(f"call {e.call_connection_id}")
+    return " · ".join(parts)

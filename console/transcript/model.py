@@ -1,0 +1,805 @@
+"""Live call transcript: participants, phrases (intermediate -> final) and timeline markers.
+
+A pure domain model: no Qt, no I/O, single-threaded (it lives on the asyncio loop). The
+WebSocket listener feeds it packets, the call session feeds it callback events and operator
+intent, and a UI subscribes to small change records and repaints at most once per frame,
+using ``revision`` to coalesce.
+
+Time: packet offsets are 100 ns ticks. Every phrase carries ``anchor`` (ticks) so that
+``anchor + offset`` is its position on the *call clock* (seconds since ``call_started_at``).
+While offsets follow the call clock the anchor stays 0; when a new transcription stream's
+offsets are clearly behind the wall clock (offsets counted from the subscription start) or
+restart below what the speaker already said, the stream is re-anchored so the timeline stays
+chronological. Markers carry wall-clock times and are placed on the same call clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from console.acs.streaming import (
+    TICKS_PER_SECOND,
+    Packet,
+    TranscriptionData,
+    TranscriptionMetadata,
+    Word,
+)
+
+log = logging.getLogger(__name__)
+
+# A stream whose offsets lag the wall clock by more than this counts from its own start
+# (recognition latency alone never gets near it).
+_ANCHOR_SLACK = 10 * TICKS_PER_SECOND
+
+
+class ParticipantKind(StrEnum):
+    PHONE = "phone"
+    ACS_USER = "acs_user"
+    TEAMS_USER = "teams_user"
+    UNKNOWN = "unknown"
+
+
+class NameSource(StrEnum):
+    DEFAULT = "default"  # derived from the raw id
+    SERVICE = "service"  # learned from the service (e.g. a participants list)
+    OPERATOR = "operator"  # typed by the operator; never overwritten by the service
+
+
+class PhraseStatus(StrEnum):
+    INTERMEDIATE = "intermediate"
+    FINAL = "final"
+    ABANDONED = "abandoned"
+
+
+class MarkerKind(StrEnum):
+    CALL_CONNECTED = "call_connected"
+    CALL_DISCONNECTED = "call_disconnected"
+    CALL_FAILED = "call_failed"
+    TRANSCRIPTION_STARTED = "transcription_started"
+    TRANSCRIPTION_STOPPED = "transcription_stopped"
+    TRANSCRIPTION_FAILED = "transcription_failed"
+    CONNECTION_INTERRUPTED = "connection_interrupted"
+    CONNECTION_REESTABLISHED = "connection_reestablished"
+    LOCALE_CHANGED = "locale_changed"
+    NOTE = "note"
+
+
+# Markers that record a state transition: one is added only when its family's state changes,
+# so the same transition reported twice (event + session, or a replayed journal) shows once.
+_FAMILY = {
+    MarkerKind.CALL_CONNECTED: "call",
+    MarkerKind.CALL_DISCONNECTED: "call",
+    MarkerKind.CALL_FAILED: "call",
+    MarkerKind.TRANSCRIPTION_STARTED: "transcription",
+    MarkerKind.TRANSCRIPTION_STOPPED: "transcription",
+    MarkerKind.TRANSCRIPTION_FAILED: "transcription",
+    MarkerKind.CONNECTION_INTERRUPTED: "connection",
+    MarkerKind.CONNECTION_REESTABLISHED: "connection",
+}
+# A failure state includes its reason: a different failure is news, the same one repeated is not.
+_FAILURES = frozenset({MarkerKind.CALL_FAILED, MarkerKind.TRANSCRIPTION_FAILED})
+# After these no Final can close an open hypothesis: it is abandoned, never left dangling.
+_ENDS_PHRASES = frozenset(
+    {
+        MarkerKind.TRANSCRIPTION_STOPPED,
+        MarkerKind.TRANSCRIPTION_FAILED,
+        MarkerKind.CALL_DISCONNECTED,
+        MarkerKind.CALL_FAILED,
+    }
+)
+# A new stream may bring a new offset origin.
+_NEW_SEGMENT = frozenset({MarkerKind.TRANSCRIPTION_STARTED, MarkerKind.CONNECTION_REESTABLISHED})
+
+_MARKER_LABELS = {
+    MarkerKind.CALL_CONNECTED: "Call connected",
+    MarkerKind.CALL_DISCONNECTED: "Call ended",
+    MarkerKind.CALL_FAILED: "Call failed",
+    MarkerKind.TRANSCRIPTION_STARTED: "Transcription started",
+    MarkerKind.TRANSCRIPTION_STOPPED: "Transcription stopped",
+    MarkerKind.TRANSCRIPTION_FAILED: "Transcription failed",
+    MarkerKind.CONNECTION_INTERRUPTED: "Transcript connection interrupted",
+    MarkerKind.CONNECTION_REESTABLISHED: "Transcript connection re-established",
+    MarkerKind.LOCALE_CHANGED: "Locale",
+    MarkerKind.NOTE: "Note",
+}
+
+_ACS_PREFIXES = ("8:acs:", "8:spool:", "8:dod-acs:", "8:gcch-acs:")
+_TEAMS_PREFIXES = ("8:orgid:", "8:teamsvisitor:", "8:dod:", "8:gcch:")
+
+
+@dataclass(slots=True, eq=False)
+class Participant:
+    raw_id: str
+    kind: ParticipantKind
+    display_name: str
+    colour: int  # stable index in order of first appearance; the UI maps it to a colour
+    name_source: NameSource = NameSource.DEFAULT
+
+
+@dataclass(slots=True, eq=False)
+class Phrase:
+    """One utterance. Intermediate hypotheses update it in place; its Final settles it."""
+
+    id: int
+    raw_id: str
+    text: str
+    status: PhraseStatus
+    offset: int  # ticks, as received
+    duration: int  # ticks
+    anchor: int  # ticks; anchor + offset is the start on the call clock
+    confidence: float | None
+    words: tuple[Word, ...]
+    locale: str | None  # the confirmed locale in force when it was received
+    received_at: float  # wall time of the packet that last set it (the Final's, once final)
+    first_received_at: float  # wall time of its first hypothesis
+    seq: int  # receipt order, the tie-break after the offset
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is PhraseStatus.FINAL
+
+    @property
+    def start_ticks(self) -> int:
+        return self.anchor + self.offset
+
+    @property
+    def start(self) -> float:
+        """Seconds on the call clock."""
+        return (self.anchor + self.offset) / TICKS_PER_SECOND
+
+    @property
+    def end(self) -> float:
+        return (self.anchor + self.offset + self.duration) / TICKS_PER_SECOND
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    kind: str  # a MarkerKind value, or any other string for custom markers
+    at: float  # wall time
+    detail: str = ""
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseChanged:
+    phrase: Phrase
+    kind: str  # "intermediate" | "final" | "abandoned"
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantAdded:
+    participant: Participant
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRenamed:
+    participant: Participant
+    old_name: str
+    by_operator: bool
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerAdded:
+    marker: Marker
+    revision: int
+
+
+Change = PhraseChanged | ParticipantAdded | ParticipantRenamed | MarkerAdded
+PhraseChange = PhraseChanged
+TimelineItem = Phrase | Marker
+_C = TypeVar("_C", PhraseChanged, ParticipantAdded, ParticipantRenamed, MarkerAdded)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMatch:
+    phrase: Phrase
+    start: int  # character span of the match in phrase.text
+    end: int
+
+
+@dataclass(slots=True, eq=False)
+class _Speaker:
+    participant: Participant
+    open: Phrase | None = None
+    finals: list[Phrase] | None = None
+    last_start: int | None = None  # call-clock ticks of this speaker's latest Final
+    last_end: int | None = None
+
+
+def participant_kind(raw_id: str) -> ParticipantKind:
+    if raw_id.startswith("4:"):
+        return ParticipantKind.PHONE
+    if raw_id.startswith(_ACS_PREFIXES):
+        return ParticipantKind.ACS_USER
+    if raw_id.startswith(_TEAMS_PREFIXES):
+        return ParticipantKind.TEAMS_USER
+    return ParticipantKind.UNKNOWN
+
+
+def default_name(raw_id: str) -> str:
+    """Something readable for a raw id until the operator names the participant."""
+    kind = participant_kind(raw_id)
+    tail = raw_id[-6:]
+    if kind is ParticipantKind.PHONE:
+        return raw_id[2:] or "Phone caller"
+    if kind is ParticipantKind.ACS_USER:
+        return f"ACS user …{tail}"
+    if kind is ParticipantKind.TEAMS_USER:
+        return f"Teams user …{tail}"
+    if not raw_id:
+        return "Unknown speaker"
+    return raw_id if len(raw_id) <= 24 else f"Participant …{tail}"
+
+
+def canonical_locale(locale: str) -> str:
+    """``en-us`` -> ``en-US``, ``zh-hans-cn`` -> ``zh-Hans-CN`` (the service echoes lower case)."""
+    parts = [p for p in locale.strip().replace("_", "-").split("-") if p]
+    if not parts:
+        return ""
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part)
+    return "-".join(out)
+
+
+def describe_marker(marker: Marker) -> str:
+    """Operator-facing one-liner for a marker (used by exports and the UI)."""
+    label = _MARKER_LABELS.get(marker.kind)  # type: ignore[call-overload]
+    if label is None:
+        label = marker.kind.replace("_", " ").capitalize()
+    return f"{label}: {marker.detail}" if marker.detail else label
+
+
+def _final_key(phrase: Phrase) -> tuple[int, int]:
+    return (phrase.anchor + phrase.offset, phrase.seq)
+
+
+def _marker_key(marker: Marker) -> tuple[float, int]:
+    return (marker.at, marker.seq)
+
+
+def _insert_sorted(items: list[Phrase], phrase: Phrase) -> None:
+    # Finals nearly always arrive in order: appending is the O(1) common case.
+    if not items or _final_key(items[-1]) <= _final_key(phrase):
+        items.append(phrase)
+    else:
+        bisect.insort(items, phrase, key=_final_key)
+
+
+class Transcript:
+    """The transcript of one call. Feed it packets/events; read finals, timeline, changes."""
+
+    def __init__(
+        self,
+        *,
+        call_info: Mapping[str, Any] | None = None,
+        call_started_at: float | None = None,
+        locale: str | None = None,
+    ) -> None:
+        self.call_info: dict[str, Any] = dict(call_info or {})
+        self.call_started_at: float | None = call_started_at  # wall time; exports count from it
+        self.metadata: TranscriptionMetadata | None = None  # the latest stream's metadata
+        self.abandoned_count = 0
+        self.ignored_late = 0
+        self.ignored_duplicates = 0
+        self._locale = canonical_locale(locale) if locale else None
+        self._speakers: dict[str, _Speaker] = {}
+        self._finals: list[Phrase] = []
+        self._markers: list[Marker] = []
+        self._seen_finals: set[tuple[str, int, str]] = set()
+        self._vocab: dict[str, str] = {}
+        self._states: dict[str, str] = {}  # family -> state (see _state)
+        self._free_markers: set[tuple[str, float, str]] = set()
+        self._subscribers: list[Callable[[Change], None]] = []
+        self._revision = 0
+        self._next_id = 1
+        self._seq = 0
+        self._next_colour = 0
+        self._anchor = 0
+        self._new_segment = True
+        self._max_end = 0
+        self._first_seen: float | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """Increases with every change record; a UI repaints when it differs from its last."""
+        return self._revision
+
+    @property
+    def locale(self) -> str | None:
+        """The confirmed locale in force."""
+        return self._locale
+
+    @property
+    def origin(self) -> float:
+        """Wall time of call-clock zero: the call start, else the first thing received."""
+        if self.call_started_at is not None:
+            return self.call_started_at
+        return self._first_seen if self._first_seen is not None else 0.0
+
+    @property
+    def participants(self) -> tuple[Participant, ...]:
+        """In order of first appearance."""
+        return tuple(sp.participant for sp in self._speakers.values())
+
+    @property
+    def finals(self) -> tuple[Phrase, ...]:
+        """Chronological by call-clock offset, then receipt."""
+        return tuple(self._finals)
+
+    @property
+    def markers(self) -> tuple[Marker, ...]:
+        return tuple(self._markers)
+
+    @property
+    def final_count(self) -> int:
+        return len(self._finals)
+
+    def participant(self, raw_id: str) -> Participant | None:
+        sp = self._speakers.get(raw_id)
+        return sp.participant if sp is not None else None
+
+    def finals_for(self, raw_id: str) -> tuple[Phrase, ...]:
+        sp = self._speakers.get(raw_id)
+        return tuple(sp.finals) if sp is not None and sp.finals else ()
+
+    def open_intermediate(self, raw_id: str) -> Phrase | None:
+        sp = self._speakers.get(raw_id)
+        return sp.open if sp is not None else None
+
+    def open_intermediates(self) -> tuple[Phrase, ...]:
+        return tuple(sp.open for sp in self._speakers.values() if sp.open is not None)
+
+    def time_of(self, item: TimelineItem) -> float:
+        """Seconds on the call clock (relative to the call start)."""
+        if isinstance(item, Marker):
+            return item.at - self.origin
+        return item.start
+
+    def timeline(self) -> list[TimelineItem]:
+        """Finals and markers interleaved chronologically (markers first on a tie)."""
+        origin = self.origin
+
+        def key(item: TimelineItem) -> tuple[float, int, int]:
+            if isinstance(item, Marker):
+                return (item.at - origin, 0, item.seq)
+            return ((item.anchor + item.offset) / TICKS_PER_SECOND, 1, item.seq)
+
+        return list(heapq.merge(self._markers, self._finals, key=key))
+
+    def search(self, text: str) -> list[SearchMatch]:
+        """Case-insensitive matches of ``text`` in the finals, in chronological order."""
+        needle = text.strip()
+        if not needle:
+            return []
+        pattern = re.compile(re.escape(needle), re.IGNORECASE)
+        return [
+            SearchMatch(phrase, m.start(), m.end())
+            for phrase in self._finals
+            for m in pattern.finditer(phrase.text)
+        ]
+
+    # -- change notification ---------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback`` with every change record; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, change: _C) -> _C:
+        for callback in tuple(self._subscribers):
+            try:
+                callback(change)
+            except Exception:
+                # A broken view must not stop the transcript from taking packets.
+                log.exception("transcript subscriber failed on %s", type(change).__name__)
+        return change
+
+    def _next_revision(self) -> int:
+        self._revision += 1
+        return self._revision
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _seen(self, at: float) -> None:
+        if self._first_seen is None:
+            self._first_seen = at
+
+    def _seen_earliest(self, at: float) -> None:
+        if self._first_seen is None or at < self._first_seen:
+            self._first_seen = at
+
+    # -- participants ----------------------------------------------------------------------
+
+    def _speaker(self, raw_id: str) -> _Speaker:
+        sp = self._speakers.get(raw_id)
+        if sp is None:
+            participant = Participant(
+                raw_id, participant_kind(raw_id), default_name(raw_id), self._next_colour
+            )
+            self._next_colour += 1
+            sp = self._speakers[raw_id] = _Speaker(participant)
+            self._emit(ParticipantAdded(participant, self._next_revision()))
+        return sp
+
+    def learn_participants(
+        self, raw_ids: Iterable[str], names: Mapping[str, str] | None = None
+    ) -> list[Participant]:
+        """Add participants not seen yet; adopt service-provided names unless the operator
+        renamed them. Returns the participants that were new."""
+        added = []
+        for raw_id in raw_ids:
+            if not isinstance(raw_id, str) or not raw_id:
+                continue
+            is_new = raw_id not in self._speakers
+            participant = self._speaker(raw_id).participant
+            if is_new:
+                added.append(participant)
+            name = (names or {}).get(raw_id)
+            if (
+                isinstance(name, str)
+                and name.strip()
+                and participant.name_source is not NameSource.OPERATOR
+                and name.strip() != participant.display_name
+            ):
+                self._set_name(participant, name.strip(), NameSource.SERVICE)
+        return added
+
+    def rename(self, raw_id: str, name: str) -> Participant:
+        """Operator rename; an empty name restores the default. KeyError for unknown ids."""
+        participant = self._speakers[raw_id].participant
+        name = " ".join(name.split())
+        if name:
+            self._set_name(participant, name, NameSource.OPERATOR)
+        else:
+            self._set_name(participant, default_name(raw_id), NameSource.DEFAULT)
+        return participant
+
+    def _set_name(self, participant: Participant, name: str, source: NameSource) -> None:
+        if participant.display_name == name and participant.name_source is source:
+            return
+        old = participant.display_name
+        participant.display_name = name
+        participant.name_source = source
+        by_operator = source is not NameSource.SERVICE
+        self._emit(ParticipantRenamed(participant, old, by_operator, self._next_revision()))
+
+    # -- packets ---------------------------------------------------------------------------
+
+    def apply(self, packet: Packet, *, received_at: float) -> PhraseChanged | None:
+        """Apply any parsed packet; kinds the transcript does not use are ignored."""
+        if isinstance(packet, TranscriptionData):
+            return self.apply_packet(packet, received_at=received_at)
+        if isinstance(packet, TranscriptionMetadata):
+            self.apply_metadata(packet, received_at=received_at)
+        return None
+
+    def apply_metadata(self, md: TranscriptionMetadata, *, received_at: float) -> None:
+        """A transcription stream (re)opened: a new offset origin, maybe a new locale."""
+        self._seen(received_at)
+        self.metadata = md
+        self._new_segment = True
+        if self._states.get("connection") == MarkerKind.CONNECTION_INTERRUPTED:
+            self.add_marker(MarkerKind.CONNECTION_REESTABLISHED, received_at)
+        self.add_marker(MarkerKind.TRANSCRIPTION_STARTED, received_at)
+        if md.locale:
+            self.set_locale_confirmed(md.locale, received_at)
+
+    def apply_packet(
+        self, packet: TranscriptionData, *, received_at: float
+    ) -> PhraseChanged | None:
+        """Apply one transcription packet in O(1) (amortised). Returns the change, or None
+        when the packet was ignored (a duplicate Final or a late Intermediate)."""
+        self._seen(received_at)
+        raw_id = packet.participant_raw_id
+        final = packet.is_final
+        if final and (raw_id, packet.offset, packet.text) in self._seen_finals:
+            self.ignored_duplicates += 1
+            return None
+        sp = self._speaker(raw_id)
+        if self._new_segment:
+            self._anchor_segment(sp, packet, received_at)
+        start = self._anchor + packet.offset
+        if final:
+            return self._apply_final(sp, packet, start, received_at)
+        if sp.last_start is not None and (start <= sp.last_start or start < (sp.last_end or 0)):
+            # A hypothesis for an utterance whose Final is already here: never overwrite it.
+            self.ignored_late += 1
+            return None
+        phrase = sp.open
+        if phrase is None:
+            phrase = sp.open = self._new_phrase(sp, packet, PhraseStatus.INTERMEDIATE, received_at)
+        else:
+            self._update(phrase, packet, received_at)
+        return self._emit(PhraseChanged(phrase, PhraseStatus.INTERMEDIATE, self._next_revision()))
+
+    def _apply_final(
+        self,
+        sp: _Speaker,
+        packet: TranscriptionData,
+        start: int,
+        received_at: float,
+    ) -> PhraseChanged:
+        phrase = sp.open
+        if phrase is not None and not (
+            start < phrase.start_ticks and start + packet.duration <= phrase.start_ticks
+        ):
+            # The open hypothesis settles in place, so a view keeps the same row.
+            sp.open = None
+            self._update(phrase, packet, received_at)
+            phrase.status = PhraseStatus.FINAL
+        else:
+            # No hypothesis, or the open one is a later utterance: it stays open.
+            phrase = self._new_phrase(sp, packet, PhraseStatus.FINAL, received_at)
+        # Finals are kept for the whole call: share repeated strings instead of holding
+        # one copy per packet.
+        phrase.words = self._shared_words(packet.words)
+        self._seen_finals.add((phrase.raw_id, packet.offset, phrase.text))
+        self._insert_final(sp, phrase)
+        return self._emit(PhraseChanged(phrase, PhraseStatus.FINAL, self._next_revision()))
+
+    def _new_phrase(
+        self, sp: _Speaker, packet: TranscriptionData, status: PhraseStatus, received_at: float
+    ) -> Phrase:
+        phrase = Phrase(
+            id=self._next_id,
+            raw_id=sp.participant.raw_id,
+            text=packet.text,
+            status=status,
+            offset=packet.offset,
+            duration=packet.duration,
+            anchor=self._anchor,
+            confidence=packet.confidence,
+            words=packet.words,
+            locale=self._locale,
+            received_at=received_at,
+            first_received_at=received_at,
+            seq=self._next_seq(),
+        )
+        self._next_id += 1
+        return phrase
+
+    def _update(self, phrase: Phrase, packet: TranscriptionData, received_at: float) -> None:
+        phrase.text = packet.text
+        phrase.offset = packet.offset
+        phrase.duration = packet.duration
+        phrase.anchor = self._anchor
+        phrase.confidence = packet.confidence
+        phrase.words = packet.words
+        phrase.locale = self._locale
+        phrase.received_at = received_at
+        phrase.seq = self._next_seq()
+
+    def _shared_words(self, words: tuple[Word, ...]) -> tuple[Word, ...]:
+        vocab = self._vocab
+        shared = []
+        for word in words:
+            text = vocab.setdefault(word.text, word.text)
+            shared.append(word if text is word.text else Word(text, word.offset, word.duration))
+        return tuple(shared)
+
+    def _insert_final(self, sp: _Speaker, phrase: Phrase) -> None:
+        _insert_sorted(self._finals, phrase)
+        if sp.finals is None:
+            sp.finals = []
+        _insert_sorted(sp.finals, phrase)
+        start = phrase.start_ticks
+        end = start + phrase.duration
+        if sp.last_start is None or start > sp.last_start:
+            sp.last_start = start
+        if sp.last_end is None or end > sp.last_end:
+            sp.last_end = end
+        if end > self._max_end:
+            self._max_end = end
+
+    def _anchor_segment(self, sp: _Speaker, packet: TranscriptionData, at: float) -> None:
+        """Place a new stream's offsets on the call clock (see the module docstring)."""
+        self._new_segment = False
+        anchor = self._anchor
+        if self.call_started_at is not None:
+            now = round((at - self.call_started_at) * TICKS_PER_SECOND)
+            behind = now - (anchor + packet.offset + packet.duration)
+            if behind > _ANCHOR_SLACK:
+                anchor += behind
+        if sp.last_start is not None and anchor + packet.offset + TICKS_PER_SECOND < sp.last_start:
+            # Offsets restarted below what this speaker already said: continue after it all.
+            anchor = max(anchor, self._max_end - packet.offset)
+        if anchor != self._anchor:
+            log.info(
+                "transcript stream re-anchored: %+.3f s", (anchor - self._anchor) / TICKS_PER_SECOND
+            )
+            self._anchor = anchor
+
+    def abandon_open(self) -> list[Phrase]:
+        """Resolve every open hypothesis as abandoned (its Final will not come)."""
+        abandoned = []
+        for sp in self._speakers.values():
+            phrase = sp.open
+            if phrase is None:
+                continue
+            sp.open = None
+            phrase.status = PhraseStatus.ABANDONED
+            self.abandoned_count += 1
+            abandoned.append(phrase)
+            self._emit(PhraseChanged(phrase, PhraseStatus.ABANDONED, self._next_revision()))
+        return abandoned
+
+    # -- markers, locale, events -----------------------------------------------------------
+
+    def set_locale_confirmed(self, locale: str, at: float) -> Marker | None:
+        """The service confirmed ``locale``; a change adds a locale marker."""
+        canon = canonical_locale(locale)
+        if not canon or canon == self._locale:
+            return None
+        self._seen(at)
+        self._locale = canon
+        return self._add(Marker(MarkerKind.LOCALE_CHANGED, at, canon, self._next_seq()))
+
+    def add_marker(self, kind: str, at: float, detail: str = "") -> Marker | None:
+        """Add a timeline marker. State markers (call/transcription/connection) are added only
+        when they change that state, so reporting a transition twice is harmless. Returns the
+        marker, or None when it changed nothing."""
+        kind = str(kind)
+        if kind == MarkerKind.LOCALE_CHANGED:
+            return self.set_locale_confirmed(detail, at)
+        self._seen(at)
+        if kind in _ENDS_PHRASES:
+            self.abandon_open()
+        if kind in _NEW_SEGMENT:
+            self._new_segment = True
+        if kind == MarkerKind.CALL_CONNECTED and self.call_started_at is None:
+            self.call_started_at = at
+        family = _FAMILY.get(kind)  # type: ignore[call-overload]
+        if family is not None:
+            state = _state(kind, detail)
+            if self._states.get(family) == state:
+                return None
+            self._states[family] = state
+        else:
+            key = (kind, at, detail)
+            if key in self._free_markers:
+                return None
+            self._free_markers.add(key)
+        return self._add(Marker(kind, at, detail, self._next_seq()))
+
+    def _add(self, marker: Marker) -> Marker:
+        if not self._markers or _marker_key(self._markers[-1]) <= _marker_key(marker):
+            self._markers.append(marker)
+        else:
+            bisect.insort(self._markers, marker, key=_marker_key)
+        self._emit(MarkerAdded(marker, self._next_revision()))
+        return marker
+
+    def apply_event(self, event: Mapping[str, Any], *, received_at: float) -> None:
+        """Project one callback CloudEvent (the dict as received) onto the transcript:
+        call and transcription state markers, participants. Other events are ignored.
+        Locale updates carry no locale; the session confirms it with set_locale_confirmed."""
+        etype = str(event.get("type", "")).rsplit(".", 1)[-1]
+        data = event.get("data")
+        data = data if isinstance(data, Mapping) else {}
+        update = data.get("transcriptionUpdate")
+        details = update.get("transcriptionStatusDetails") if isinstance(update, Mapping) else None
+        if details == "streamConnectionInterrupted":
+            self.add_marker(MarkerKind.CONNECTION_INTERRUPTED, received_at)
+        elif details == "streamConnectionReestablished":
+            self.add_marker(MarkerKind.CONNECTION_REESTABLISHED, received_at)
+        if etype == "CallConnected":
+            self.add_marker(MarkerKind.CALL_CONNECTED, received_at)
+        elif etype == "CallDisconnected":
+            self.add_marker(MarkerKind.CALL_DISCONNECTED, received_at, _result_text(data))
+        elif etype in ("CreateCallFailed", "AnswerFailed", "ConnectFailed"):
+            self.add_marker(MarkerKind.CALL_FAILED, received_at, _result_text(data))
+        elif etype == "ParticipantsUpdated":
+            self.learn_participants(*_participants(data))
+        elif etype in ("TranscriptionStarted", "TranscriptionResumed"):
+            self.add_marker(MarkerKind.TRANSCRIPTION_STARTED, received_at)
+        elif etype == "TranscriptionStopped":
+            self.add_marker(MarkerKind.TRANSCRIPTION_STOPPED, received_at)
+        elif etype == "TranscriptionFailed":
+            self.add_marker(MarkerKind.TRANSCRIPTION_FAILED, received_at, _result_text(data))
+
+    # -- reopening a saved transcript ------------------------------------------------------
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        participants: Iterable[Participant],
+        finals: Iterable[Phrase],
+        markers: Iterable[Marker],
+        locale: str | None = None,
+        call_started_at: float | None = None,
+        call_info: Mapping[str, Any] | None = None,
+    ) -> Transcript:
+        """Rebuild a transcript from saved state (used by the JSON reader), colours and ids
+        as saved. No change records are emitted."""
+        t = cls(call_info=call_info, call_started_at=call_started_at)
+        t._locale = locale
+        for p in participants:
+            t._speakers[p.raw_id] = _Speaker(p)
+            t._next_colour = max(t._next_colour, p.colour + 1)
+        for phrase in finals:
+            sp = t._speakers.get(phrase.raw_id)
+            if sp is None:
+                sp = t._speakers[phrase.raw_id] = _Speaker(
+                    Participant(
+                        phrase.raw_id,
+                        participant_kind(phrase.raw_id),
+                        default_name(phrase.raw_id),
+                        t._next_colour,
+                    )
+                )
+                t._next_colour += 1
+            t._seen_finals.add((phrase.raw_id, phrase.offset, phrase.text))
+            t._insert_final(sp, phrase)
+            t._next_id = max(t._next_id, phrase.id + 1)
+            t._seq = max(t._seq, phrase.seq)
+            t._anchor = phrase.anchor
+            t._seen_earliest(phrase.received_at)
+        for marker in sorted(markers, key=_marker_key):
+            t._markers.append(marker)
+            t._seq = max(t._seq, marker.seq)
+            family = _FAMILY.get(marker.kind)  # type: ignore[call-overload]
+            if family is not None:
+                t._states[family] = _state(marker.kind, marker.detail)
+            else:
+                t._free_markers.add((marker.kind, marker.at, marker.detail))
+            t._seen_earliest(marker.at)
+        return t
+
+
+def _state(kind: str, detail: str) -> str:
+    return f"{kind}: {detail}" if kind in _FAILURES else kind
+
+
+def _result_text(data: Mapping[str, Any]) -> str:
+    info = data.get("resultInformation")
+    if not isinstance(info, Mapping):
+        return ""
+    code, sub, message = info.get("code"), info.get("subCode"), info.get("message")
+    text = f"{code}/{sub}" if code is not None else ""
+    if isinstance(message, str) and message:
+        text = f"{text} {message}".strip()
+    return text
+
+
+def _participants(data: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
+    raw_ids: list[str] = []
+    names: dict[str, str] = {}
+    items = data.get("participants")
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, Mapping):
+            continue
+        ident = item.get("identifier")
+        raw_id = ident.get("rawId") if isinstance(ident, Mapping) else None
+        if not isinstance(raw_id, str) or not raw_id:
+            continue
+        raw_ids.append(raw_id)
+        name = item.get("displayName") or (ident.get("displayName") if ident else None)
+        if isinstance(name, str) and name.strip():
+            names[raw_id] = name
+    return raw_ids, names

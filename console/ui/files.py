@@ -1,0 +1,205 @@
+"""Save / open dialogs and the read-only review window for saved or recovered transcripts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.transcript.export import export, format_for_path, to_text
+from console.transcript.journal import JournalInfo
+from console.transcript.model import Transcript
+from console.ui.find_bar import FindBar
+from console.ui.icons import app_icon, icon
+from console.ui.theme import current_scheme
+from console.ui.transcript_view import TranscriptView
+
+log = logging.getLogger(__name__)
+
+# Filter text -> format. The operator picks the format by filter; the suffix follows.
+SAVE_FILTERS: tuple[tuple[str, str], ...] = (
+    ("Plain text (*.txt)", "txt"),
+    ("JSON transcript, reopenable (*.json)", "json"),
+    ("WebVTT subtitles (*.vtt)", "vtt"),
+    ("SubRip subtitles (*.srt)", "srt"),
+    ("CSV spreadsheet (*.csv)", "csv"),
+)
+
+
+def ask_save_path(parent: QWidget, directory: Path, stem: str) -> tuple[Path, str] | None:
+    """Ask where and in which format to save; None when cancelled."""
+    filters = ";;".join(f for f, _ in SAVE_FILTERS)
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, "Save transcript", str(directory / f"{stem}.txt"), filters, SAVE_FILTERS[0][0]
+    )
+    if not path:
+        return None
+    fmt = dict(SAVE_FILTERS).get(chosen)
+    try:
+        by_suffix = format_for_path(path)
+    except ValueError:
+        by_suffix = None
+    fmt = fmt or by_suffix or "txt"
+    p = Path(path)
+    if by_suffix != fmt:
+        p = p.with_name(p.name + f".{fmt}") if not p.suffix else p.with_suffix(f".{fmt}")
+    return p, fmt
+
+
+def ask_open_path(parent: QWidget, directory: Path) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open saved transcript", str(directory), "JSON transcript (*.json)"
+    )
+    return Path(path) if path else None
+
+
+def copy_transcript(transcript: Transcript | None) -> bool:
+    if transcript is None or not transcript.final_count:
+        return False
+    QGuiApplication.clipboard().setText(to_text(transcript))
+    return True
+
+
+class ReviewWindow(QMainWindow):
+    """A saved or recovered transcript, read-only: find, copy and save in another format."""
+
+    def __init__(
+        self, transcript: Transcript, title: str, save_dir: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{title} — review (read-only)")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("ReviewWindow")
+        self.transcript = transcript
+        self._save_dir = save_dir
+        self._title = title
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 10, 10, 4)
+        banner = QLabel(
+            "Read-only review. Names, text and times are as saved; use Save As to export.",
+            central,
+        )
+        banner.setStyleSheet(f"color: {current_scheme().muted};")
+        layout.addWidget(banner)
+        self.view = TranscriptView(central, read_only=True)
+        layout.addWidget(self.view, 1)
+        self.find_bar = FindBar(self.view, central)
+        layout.addWidget(self.find_bar)
+        self.setCentralWidget(central)
+        self._build_menu()
+        self.view.set_transcript(transcript)
+        self.view.flush()
+        self.resize(1100, 700)
+
+    def _build_menu(self) -> None:
+        s = current_scheme()
+        menu = self.menuBar().addMenu("&File")
+        save = QAction(icon("save", s.text), "Save &As…", self)
+        save.setShortcut(QKeySequence.StandardKey.Save)
+        save.triggered.connect(self.save_as)
+        copy = QAction(icon("copy", s.text), "&Copy transcript", self)
+        copy.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        copy.triggered.connect(lambda: copy_transcript(self.transcript))
+        close = QAction("&Close", self)
+        close.setShortcut(QKeySequence.StandardKey.Close)
+        close.triggered.connect(self.close)
+        menu.addActions([save, copy])
+        menu.addSeparator()
+        menu.addAction(close)
+        view = self.menuBar().addMenu("&View")
+        find = QAction(icon("search", s.text), "&Find…", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self.find_bar.open_bar)
+        by_speaker = QAction("By &speaker", self)
+        by_speaker.setShortcut(QKeySequence("Ctrl+1"))
+        by_speaker.triggered.connect(lambda: self.view.show_combined(False))
+        combined = QAction("&Combined", self)
+        combined.setShortcut(QKeySequence("Ctrl+2"))
+        combined.triggered.connect(lambda: self.view.show_combined(True))
+        view.addActions([find, by_speaker, combined])
+
+    def save_as(self) -> Path | None:
+        choice = ask_save_path(self, self._save_dir, Path(self._title).stem)
+        if choice is None:
+            return None
+        path, fmt = choice
+        try:
+            return export(self.transcript, path, fmt)
+        except OSError as exc:
+            QMessageBox.warning(self, "Not saved", f"The transcript was not saved: {exc}")
+            return None
+
+
+class RecoveryDialog(QDialog):
+    """Offered at start when journals of calls that did not end cleanly exist."""
+
+    def __init__(self, journals: list[JournalInfo], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Recover unsaved transcripts")
+        self.setMinimumWidth(560)
+        self.journals = journals
+        self.choice: str = "later"  # "recover" | "discard" | "later"
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "The console did not close cleanly last time. These calls were autosaved and can "
+            "be recovered for review and saving:",
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.list = QTreeWidget(self)
+        self.list.setHeaderLabels(["Started", "Call", "Phrases", "Size"])
+        self.list.setRootIsDecorated(False)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setAccessibleName("Unfinished transcripts")
+        for info in journals:
+            who = str(info.call.get("target") or info.call.get("direction") or "call")
+            item = QTreeWidgetItem(
+                [
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at)),
+                    who,
+                    str(info.finals),
+                    f"{info.size / 1024:.0f} KB",
+                ]
+            )
+            item.setToolTip(0, str(info.path))
+            self.list.addTopLevelItem(item)
+            item.setSelected(True)
+        layout.addWidget(self.list)
+        buttons = QDialogButtonBox(self)
+        self.recover_button = QPushButton("&Recover selected", self)
+        self.discard_button = QPushButton("&Discard selected", self)
+        later = QPushButton("&Later", self)
+        buttons.addButton(self.recover_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.discard_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+        buttons.addButton(later, QDialogButtonBox.ButtonRole.RejectRole)
+        self.recover_button.setDefault(True)
+        self.recover_button.clicked.connect(lambda: self._finish("recover"))
+        self.discard_button.clicked.connect(lambda: self._finish("discard"))
+        later.clicked.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def selected(self) -> list[JournalInfo]:
+        rows = {self.list.indexOfTopLevelItem(i) for i in self.list.selectedItems()}
+        return [info for i, info in enumerate(self.journals) if i in rows]
+
+    def _finish(self, choice: str) -> None:
+        self.choice = choice
+        self.accept()

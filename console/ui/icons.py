@@ -1,0 +1,88 @@
+"""SVG icons from resources/icons, tinted to the theme and rendered at the exact device size.
+
+``currentColor`` in the SVG is replaced by a tint before rendering, so one drawing serves light
+and dark themes. The engine renders at the requested size times the device pixel ratio, which
+keeps icons crisp on high-DPI screens.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+ICON_DIR = RESOURCES / "icons"
+
+
+@cache
+def _svg_text(name: str) -> str:
+    path = ICON_DIR / f"{name}.svg"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("icon %s missing", path)
+        return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"/>'
+
+
+class _SvgEngine(QIconEngine):
+    def __init__(self, name: str, tint: str, disabled_tint: str) -> None:
+        super().__init__()
+        self._name = name
+        self._tint = tint
+        self._disabled = disabled_tint
+        self._renderers: dict[str, QSvgRenderer] = {}
+
+    def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
+        colour = self._disabled if mode == QIcon.Mode.Disabled else self._tint
+        renderer = self._renderers.get(colour)
+        if renderer is None:
+            data = _svg_text(self._name).replace("currentColor", colour)
+            renderer = QSvgRenderer(QByteArray(data.encode("utf-8")))
+            self._renderers[colour] = renderer
+        return renderer
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        self._renderer(mode).render(painter, QRectF(rect))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        w = max(1, round(size.width() * scale))
+        h = max(1, round(size.height() * scale))
+        pm = QPixmap(w, h)
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._renderer(mode).render(painter, QRectF(QPoint(0, 0), QSize(w, h)))
+        painter.end()
+        pm.setDevicePixelRatio(scale)
+        return pm
+
+    def clone(self) -> QIconEngine:
+        return _SvgEngine(self._name, self._tint, self._disabled)
+
+    def key(self) -> str:
+        return "acs-console-svg"
+
+
+def icon(name: str, tint: QColor | str, disabled: QColor | str | None = None) -> QIcon:
+    """A themed icon; ``tint`` replaces currentColor, ``disabled`` is used for disabled mode."""
+    tint_s = QColor(tint).name()
+    # SVG has no #AARRGGBB, so the disabled look is an opaque neutral, not an alpha.
+    dis = QColor(disabled).name() if disabled is not None else "#9099A1"
+    return QIcon(_SvgEngine(name, tint_s, dis))
+
+
+def app_icon() -> QIcon:
+    path = ICON_DIR / "app.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()

@@ -1,0 +1,141 @@
+"""One participant's transcript pane: a coloured header (name, raw id, speaking light) and text."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from console.ui import palette
+from console.ui.phrase_view import PhraseView
+from console.ui.theme import current_scheme
+
+
+class NameEdit(QLineEdit):
+    """The participant's name: looks like a heading, edits in place (click, Enter or F2)."""
+
+    renamed = Signal(str)
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._committed = text
+        self.setFrame(False)
+        self.editingFinished.connect(self._commit)
+
+    def set_committed(self, text: str) -> None:
+        self._committed = text
+        if not self.hasFocus():
+            self.setText(text)
+
+    def _commit(self) -> None:
+        text = self.text().strip()
+        if not text:
+            self.setText(self._committed)
+            return
+        if text != self._committed:
+            self._committed = text
+            self.renamed.emit(text)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.setText(self._committed)
+            self.clearFocus()
+            return
+        super().keyPressEvent(event)
+
+
+class ParticipantPane(QFrame):
+    rename_requested = Signal(str, str)  # raw id, new name
+
+    def __init__(
+        self, raw_id: str, name: str, colour_index: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("Pane")
+        self.raw_id = raw_id
+        self.colour_index = colour_index
+        self._speaking = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(1, 1, 1, 1)
+        outer.setSpacing(0)
+
+        self.header = QFrame(self)
+        self.header.setObjectName("PaneHeader")
+        hl = QVBoxLayout(self.header)
+        hl.setContentsMargins(12, 6, 10, 6)
+        hl.setSpacing(0)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        self.name_edit = NameEdit(name, self.header)
+        self.name_edit.setAccessibleName(f"Name of participant {raw_id}")
+        self.name_edit.setToolTip("Click to rename this participant")
+        font = self.name_edit.font()
+        font.setPointSizeF(font.pointSizeF() + 1.5)
+        font.setBold(True)
+        self.name_edit.setFont(font)
+        self.name_edit.renamed.connect(lambda n: self.rename_requested.emit(self.raw_id, n))
+        top.addWidget(self.name_edit, 1)
+        self.speaking_label = QLabel("", self.header)
+        self.speaking_label.setAccessibleName("Speaking indicator")
+        self.speaking_label.setMinimumWidth(84)
+        self.speaking_label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        top.addWidget(self.speaking_label)
+        hl.addLayout(top)
+        self.raw_label = QLabel(raw_id, self.header)
+        self.raw_label.setObjectName("PaneRawId")
+        self.raw_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.raw_label.setAccessibleName("Raw id")
+        self.raw_label.setToolTip(raw_id)
+        hl.addWidget(self.raw_label)
+        outer.addWidget(self.header)
+
+        self.view = PhraseView(self)
+        self.view.setAccessibleName(f"Transcript of {name}")
+        outer.addWidget(self.view, 1)
+        self.apply_colours()
+
+    @property
+    def name(self) -> str:
+        return self.name_edit.text()
+
+    def set_name(self, name: str) -> None:
+        self.name_edit.set_committed(name)
+        self.view.setAccessibleName(f"Transcript of {name}")
+
+    @property
+    def speaking(self) -> bool:
+        return self._speaking
+
+    def set_speaking(self, on: bool) -> None:
+        if on == self._speaking:
+            return
+        self._speaking = on
+        self._paint_speaking()
+
+    def _paint_speaking(self) -> None:
+        fg = palette.on_swatch(self.colour_index).name()
+        if self._speaking:
+            self.speaking_label.setText("● speaking")
+            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 600;")
+            self.speaking_label.setAccessibleDescription("speaking")
+        else:
+            self.speaking_label.setText("○")
+            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 400;")
+            self.speaking_label.setAccessibleDescription("silent")
+
+    def apply_colours(self) -> None:
+        s = current_scheme()
+        bg = palette.swatch(self.colour_index).name()
+        fg = palette.on_swatch(self.colour_index).name()
+        self.header.setStyleSheet(
+            f"QFrame#PaneHeader {{ background: {bg}; border-top-left-radius: 7px;"
+            f" border-top-right-radius: 7px; }}"
+            f" QLineEdit {{ background: transparent; color: {fg}; border: 1px solid transparent;"
+            f" border-radius: 4px; padding: 0 2px; }}"
+            f" QLineEdit:hover {{ border-color: {fg}; }}"
+            f" QLineEdit:focus {{ background: {s.base}; color: {s.text}; border-color: {fg}; }}"
+            f" QLabel {{ color: {fg}; background: transparent; }}"
+        )
+        self.view.set_jump_icon_colour(s.base)
+        self._paint_speaking()

@@ -1,0 +1,218 @@
+"""Render the main window's key states to PNG files: ``python -m console.ui.screenshots OUT_DIR``.
+
+Used to review the look (idle, a call with three speakers, a low-confidence highlight, the
+dark theme) without a display. The content is a fixed, made-up call fed straight into the
+transcript model; no network is involved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint  # noqa: E402  (the platform must be chosen first)
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from console.acs.streaming import (  # noqa: E402
+    TICKS_PER_SECOND,
+    ResultStatus,
+    TranscriptionData,
+)
+from console.config import Preferences  # noqa: E402
+from console.session import (  # noqa: E402
+    CallSession,
+    CallState,
+    Notice,
+    SessionState,
+    TranscriptionState,
+)
+from console.ui.main_window import MainWindow  # noqa: E402
+from console.ui.theme import apply_theme  # noqa: E402
+
+AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-51c2a7"
+CUSTOMER = "4:+14255550142"
+SUPERVISOR = "8:orgid:3f9a1c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+SCRIPT: tuple[tuple[str, float, str, float], ...] = (
+    (AGENT, 1.5, "Thank you for calling Contoso Internet, this is Priya. How can I help?", 0.95),
+    (CUSTOMER, 6.0, "Hi. I think I was charged twice this month for my internet plan.", 0.88),
+    (AGENT, 11.0, "I'm sorry to hear that. May I have the account number, please?", 0.94),
+    (CUSTOMER, 16.0, "Sure, it's four four seven two, nine one zero, eight three.", 0.58),
+    (SUPERVISOR, 21.5, "Priya, I'm listening in. Check the card update log first.", 0.91),
+    (AGENT, 25.0, "Thank you. And can you confirm the name on the account?", 0.92),
+    (CUSTOMER, 29.0, "Dana Whitfield. That's W H I T F I E L D.", 0.46),
+    (AGENT, 34.0, "I can see two payments of fifty nine ninety nine, on the third and fifth.", 0.93),
+    (SUPERVISOR, 40.0, "That's the duplicate. You can refund the second one.", 0.9),
+    (CUSTOMER, 44.5, "Right, exactly. I only expected the one on the third.", 0.71),
+)
+
+
+class _DemoRuntime:
+    """What the status bar shows about a running console; nothing else."""
+
+    class _Profile:
+        label = "Local emulator"
+
+    class _Stats:
+        packets_received = 1284
+        packets_rejected = 0
+        auth_rejected = 0
+        streams_open = 1
+        events_received = 9
+
+    profile = _Profile()
+
+    def addresses(self) -> dict[str, str]:
+        return {
+            "callbacks": "http://127.0.0.1:47510/api/callbacks",
+            "transcripts": "ws://127.0.0.1:47511/ws",
+        }
+
+    def stats(self) -> Any:
+        return self._Stats()
+
+    def on_incoming_call(self, callback: Any) -> Any:
+        return lambda: None
+
+
+def _packet(raw_id: str, text: str, start: float, final: bool, conf: float | None) -> Any:
+    duration = int(len(text.split()) / 2.6 * TICKS_PER_SECOND)
+    status = ResultStatus.FINAL if final else ResultStatus.INTERMEDIATE
+    return TranscriptionData(
+        text, raw_id, status, int(start * TICKS_PER_SECOND), duration, conf if final else None
+    )
+
+
+def _window(app: QApplication, theme: str, data_dir: Path) -> MainWindow:
+    apply_theme(app, theme)
+    prefs = Preferences(theme=theme, recent_targets=["+14255550142", "+442079460958"])
+    window = MainWindow(_DemoRuntime(), prefs=prefs, data_dir=data_dir)  # type: ignore[arg-type]
+    window.resize(1440, 900)
+    window.show()
+    return window
+
+
+def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
+    now = time.time()
+    started = now - 47
+    session = CallSession(None, None, default_locale="en-US")  # type: ignore[arg-type]
+    window.session = session
+    window.transcript_view.set_transcript(session.transcript)
+    t = session.transcript
+    t.call_started_at = started
+    t.add_marker("call_connected", started, CUSTOMER)
+    t.add_marker("transcription_started", started + 1, "en-US")
+    t.set_locale_confirmed("en-US", started + 1)
+    if names:
+        t.learn_participants(
+            [AGENT, CUSTOMER, SUPERVISOR],
+            {AGENT: "Priya Raman (Support)", CUSTOMER: "Dana Whitfield", SUPERVISOR: "Jonas Becker"},
+        )
+    for raw_id, start, text, conf in SCRIPT:
+        t.apply_packet(_packet(raw_id, text, start, True, conf), received_at=started + start + 2)
+    t.apply_packet(
+        _packet(AGENT, "Okay, I'm submitting the refund now and", 47.0, False, None),
+        received_at=now,
+    )
+    session.state = replace(
+        session.state,
+        call=CallState.CONNECTED,
+        transcription=TranscriptionState.ACTIVE,
+        target=CUSTOMER,
+        call_connection_id="401f3500-7e2a-4c11-9b0e-1a2b3c4d5e6f",
+        connected_at=started,
+        requested_locale="en-US",
+        confirmed_locale="en-US",
+        stream_connected=True,
+    )
+    window.call_controls.target.setEditText("+1 425 555 0142")
+    window._render_state(session.state)
+    for title, text, at in (
+        ("Calling", "Calling +14255550142…", started - 3),
+        ("Call connected", "Connected to 4:+14255550142.", started),
+        ("Transcription started", "Live transcription is on.", started + 1),
+    ):
+        window.add_notice(Notice(at, "info", title, text, "TranscriptionStarted · code 200/0"))
+    window.transcript_view.flush()
+    return session
+
+
+def _settle(app: QApplication) -> None:
+    for _ in range(5):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _save(window: MainWindow, out: Path, name: str, app: QApplication) -> Path:
+    _settle(app)
+    path = out / f"{name}.png"
+    window.grab().save(str(path))
+    return path
+
+
+def render_all(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    data_dir = out / ".data"
+    data_dir.mkdir(exist_ok=True)
+    written = []
+
+    window = _window(app, "light", data_dir)
+    window._render_state(SessionState(requested_locale="en-US"))
+    written.append(_save(window, out, "01-idle", app))
+    window.shutdown()
+    window.close()
+
+    window = _window(app, "light", data_dir)
+    _in_call(window)
+    written.append(_save(window, out, "02-in-call-three-speakers", app))
+
+    # Low confidence: zoom on the customer's pane with the tooltip's text shown as a caption.
+    pane = window.transcript_view.panes[CUSTOMER]
+    view = pane.view
+    doc = view.document()
+    block = doc.findBlockByNumber(4)
+    cursor = view.textCursor()
+    cursor.setPosition(block.position() + 8)
+    rect = view.cursorRect(cursor)
+    window.transcript_view.combined_button.click()
+    window.transcript_view.panes_button.click()
+    _settle(app)
+    from PySide6.QtWidgets import QToolTip
+
+    tip = cursor.charFormat().toolTip()
+    QToolTip.showText(view.viewport().mapToGlobal(rect.bottomLeft() + QPoint(20, 8)), tip, view)
+    written.append(_save(window, out, "03-low-confidence", app))
+    window.transcript_view.show_combined(True)
+    written.append(_save(window, out, "04-combined-view", app))
+    window.shutdown()
+    window.close()
+
+    window = _window(app, "dark", data_dir)
+    _in_call(window)
+    written.append(_save(window, out, "05-dark-theme", app))
+    window.shutdown()
+    window.close()
+    apply_theme(app, "light")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    args = parser.parse_args(argv)
+    for path in render_all(args.out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

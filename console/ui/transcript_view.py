@@ -1,0 +1,507 @@
+"""The transcript area: one pane per participant (or the combined view), bound to a Transcript.
+
+Change records from the model only mark state dirty; a ~30 ms timer flushes them into the
+widgets in one edit per pane. Under a packet burst that costs one repaint per frame instead of
+one per packet, and the model keeps taking packets at full speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.transcript.model import (
+    Change,
+    Marker,
+    MarkerAdded,
+    ParticipantAdded,
+    ParticipantRenamed,
+    Phrase,
+    PhraseChanged,
+    PhraseStatus,
+    Transcript,
+)
+from console.ui.formatting import Styler, Thresholds
+from console.ui.icons import icon
+from console.ui.pane import ParticipantPane
+from console.ui.phrase_view import Entry, Fragment, PhraseView
+from console.ui.theme import current_scheme
+
+log = logging.getLogger(__name__)
+
+FLUSH_MS = 30
+MAX_SIDE_BY_SIDE = 3
+_ANNOUNCE_PER_FLUSH = 3
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What changed since the last flush, in arrival order per pane."""
+
+    new_participants: list[str] = field(default_factory=list)
+    renamed: set[str] = field(default_factory=set)
+    settled: list[Phrase | Marker] = field(default_factory=list)  # finals, abandoned, markers
+    interim: set[str] = field(default_factory=set)
+    finals: list[Phrase] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return bool(self.new_participants or self.renamed or self.settled or self.interim)
+
+
+class CombinedView(QFrame):
+    """All participants interleaved chronologically, each in their colour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Pane")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(1, 1, 1, 1)
+        self.view = PhraseView(self)
+        self.view.setAccessibleName("Combined transcript, all participants")
+        self.view.set_jump_icon_colour(current_scheme().base)
+        layout.addWidget(self.view)
+
+
+class TranscriptView(QWidget):
+    rename_requested = Signal(str, str)  # raw id, name
+    flushed = Signal(int)  # transcript revision now on screen
+    final_announced = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, read_only: bool = False) -> None:
+        super().__init__(parent)
+        self.read_only = read_only
+        self.transcript: Transcript | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._thresholds = Thresholds()
+        self._styler = Styler(current_scheme(), self._thresholds, self.font())
+        self._pending = _Pending()
+        self.panes: dict[str, ParticipantPane] = {}
+        self._order: list[str] = []
+        self._layout_count = -1
+        self._combined_dirty_rebuild = False
+        self._origin: float | None = None
+        self.flush_count = 0
+        self.shown_revision = 0
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self.flush)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(6)
+        outer.addWidget(self._build_bar())
+
+        self.stack = QStackedWidget(self)
+        self.split_host = QWidget(self.stack)
+        self._split_layout = QVBoxLayout(self.split_host)
+        self._split_layout.setContentsMargins(0, 0, 0, 0)
+        self.empty_label = QLabel(
+            "No transcript yet.\nPlace or answer a call, then start transcription.", self.split_host
+        )
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
+        self._split_layout.addWidget(self.empty_label)
+        self.splitter: QSplitter | None = None
+        self.stack.addWidget(self.split_host)
+        self.combined = CombinedView(self.stack)
+        self.stack.addWidget(self.combined)
+        outer.addWidget(self.stack, 1)
+
+        # Screen readers hear Finals only: this label changes (and is announced) per Final.
+        self.live_label = QLabel("", self)
+        self.live_label.setAccessibleName("Latest transcript line")
+        self.live_label.setMaximumHeight(0)  # present for assistive tech, not drawn
+        outer.addWidget(self.live_label)
+
+    # --- top bar: view switch and legend ------------------------------------------------------
+    def _build_bar(self) -> QWidget:
+        s = current_scheme()
+        bar = QFrame(self)
+        bar.setObjectName("Legend")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(2, 0, 2, 0)
+        row.setSpacing(4)
+        self.panes_button = QToolButton(bar)
+        self.panes_button.setText("By speaker")
+        self.panes_button.setIcon(icon("split", s.text))
+        self.panes_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.panes_button.setCheckable(True)
+        self.panes_button.setChecked(True)
+        self.panes_button.setAccessibleName("Show one pane per speaker")
+        self.panes_button.setToolTip("One pane per speaker (Ctrl+1)")
+        self.combined_button = QToolButton(bar)
+        self.combined_button.setText("Combined")
+        self.combined_button.setIcon(icon("combined", s.text))
+        self.combined_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.combined_button.setCheckable(True)
+        self.combined_button.setAccessibleName("Show the combined chronological view")
+        self.combined_button.setToolTip("Everyone in one chronological view (Ctrl+2)")
+        group = QButtonGroup(bar)
+        group.setExclusive(True)
+        group.addButton(self.panes_button)
+        group.addButton(self.combined_button)
+        self.panes_button.toggled.connect(lambda on: on and self.show_combined(False))
+        self.combined_button.toggled.connect(lambda on: on and self.show_combined(True))
+        row.addWidget(self.panes_button)
+        row.addWidget(self.combined_button)
+        row.addStretch(1)
+        self.legend_label = QLabel(bar)
+        self.legend_label.setObjectName("LegendText")
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setAccessibleName("Legend")
+        row.addWidget(self.legend_label)
+        self._update_legend()
+        return bar
+
+    def _update_legend(self) -> None:
+        s = current_scheme()
+        t = self._thresholds
+        chip = (
+            '<span style="background:{bg}; color:{fg}; text-decoration: underline;">'
+            "&nbsp;{label}&nbsp;</span>"
+        )
+        self.legend_label.setText(
+            f'<span style="color:{s.muted}">Confidence:</span> '
+            + chip.format(bg=s.warn_bg, fg=s.text, label=f"below {t.warn:.0%}")
+            + " "
+            + chip.format(bg=s.crit_bg, fg=s.text, label=f"below {t.critical:.0%}")
+            + f'&nbsp;&nbsp;<i style="color:{s.muted}">italic = provisional</i>'
+        )
+        self.legend_label.setToolTip(
+            f"Amber (dotted underline): confidence below {t.warn:.0%}. "
+            f"Red (wavy underline): below {t.critical:.0%}. Hover a phrase for details."
+        )
+
+    # --- binding ----------------------------------------------------------------------------
+    def set_transcript(self, transcript: Transcript | None) -> None:
+        """Show a transcript (live or saved); renders what it already has, then follows it."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._timer.stop()
+        self._pending = _Pending()
+        for pane in self.panes.values():
+            pane.setParent(None)
+            pane.deleteLater()
+        self.panes.clear()
+        self._order.clear()
+        self._layout_count = -1
+        self.combined.view.clear_all()
+        self.transcript = transcript
+        if transcript is None:
+            self._relayout()
+            return
+        self._origin = transcript.origin
+        self._unsubscribe = transcript.subscribe(self._on_change)
+        self._render_all()
+
+    def _render_all(self) -> None:
+        t = self.transcript
+        assert t is not None
+        for p in t.participants:
+            self._add_pane(p.raw_id)
+        for raw_id, pane in self.panes.items():
+            entries = [self._entry(ph) for ph in t.finals_for(raw_id)]
+            pane.view.update_content(entries, None, interim_changed=False)
+        self._rebuild_combined()
+        for raw_id in self.panes:
+            self._pending.interim.add(raw_id)
+        self._relayout()
+        self.shown_revision = t.revision
+        self._schedule()
+
+    def _rebuild_combined(self) -> None:
+        t = self.transcript
+        view = self.combined.view
+        view.clear_all()
+        if t is None:
+            return
+        self._origin = t.origin
+        entries = []
+        for item in t.timeline():
+            if isinstance(item, Marker):
+                entries.append(self._marker_entry(item, keyed=True))
+            else:
+                entries.append(self._combined_entry(item))
+        view.update_content(entries, self._combined_interim(), interim_changed=True)
+        self._combined_dirty_rebuild = False
+
+    def _on_change(self, change: Change) -> None:
+        # Runs once per packet: record, never touch widgets here.
+        p = self._pending
+        if isinstance(change, PhraseChanged):
+            raw_id = change.phrase.raw_id
+            if change.kind == PhraseStatus.INTERMEDIATE:
+                p.interim.add(raw_id)
+            else:
+                p.settled.append(change.phrase)
+                p.interim.add(raw_id)
+                if change.kind == PhraseStatus.FINAL:
+                    p.finals.append(change.phrase)
+        elif isinstance(change, ParticipantAdded):
+            p.new_participants.append(change.participant.raw_id)
+        elif isinstance(change, ParticipantRenamed):
+            p.renamed.add(change.participant.raw_id)
+        elif isinstance(change, MarkerAdded):
+            p.settled.append(change.marker)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    # --- flushing -------------------------------------------------------------------------------
+    def flush(self) -> None:
+        self._timer.stop()
+        t = self.transcript
+        p = self._pending
+        if t is None or not p.any():
+            return
+        self._pending = _Pending()
+        self.flush_count += 1
+        for raw_id in p.new_participants:
+            self._add_pane(raw_id)
+        if len(self._order) != self._layout_count:
+            self._relayout()
+        if t.origin != self._origin:
+            self._combined_dirty_rebuild = True  # the call clock's zero moved
+        if p.renamed:
+            for raw_id in p.renamed:
+                pane = self.panes.get(raw_id)
+                participant = t.participant(raw_id)
+                if pane is not None and participant is not None:
+                    pane.set_name(participant.display_name)
+            self._combined_dirty_rebuild = True  # names are part of each combined line
+        # Per pane, in arrival order: its own phrases and every marker.
+        per_pane: dict[str, list[Entry]] = {}
+        marker_seen = False
+        for item in p.settled:
+            if isinstance(item, Marker):
+                entry = self._marker_entry(item, keyed=False)
+                for raw_id in self.panes:
+                    per_pane.setdefault(raw_id, []).append(entry)
+                marker_seen = True
+            else:
+                per_pane.setdefault(item.raw_id, []).append(self._entry(item))
+        touched = set(per_pane) | p.interim
+        if marker_seen:
+            touched |= set(self.panes)
+        for raw_id in touched:
+            pane = self.panes.get(raw_id)
+            if pane is None:
+                continue
+            entries = per_pane.get(raw_id, [])
+            interim_changed = raw_id in p.interim or bool(entries)
+            phrase = t.open_intermediate(raw_id)
+            interim = self._interim_fragments(phrase) if phrase is not None else None
+            pane.view.update_content(entries, interim, interim_changed=interim_changed)
+            pane.set_speaking(phrase is not None)
+        if self._combined_dirty_rebuild:
+            self._rebuild_combined()
+        else:
+            combined = [
+                self._marker_entry(item, keyed=True)
+                if isinstance(item, Marker)
+                else self._combined_entry(item)
+                for item in p.settled
+            ]
+            combined.sort(key=lambda e: e.key or ())
+            self.combined.view.update_content(combined, self._combined_interim())
+        self._announce(p.finals)
+        self.shown_revision = t.revision
+        self.flushed.emit(t.revision)
+
+    def _announce(self, finals: list[Phrase]) -> None:
+        if not finals or self.read_only:
+            return
+        t = self.transcript
+        assert t is not None
+        for phrase in finals[-_ANNOUNCE_PER_FLUSH:]:
+            participant = t.participant(phrase.raw_id)
+            name = participant.display_name if participant else phrase.raw_id
+            text = f"{name}: {phrase.text}"
+            self.live_label.setText(text)
+            if QAccessible.isActive():
+                QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.live_label, text))
+            self.final_announced.emit(text)
+
+    # --- entries ---------------------------------------------------------------------------------
+    def _colour(self, raw_id: str) -> int:
+        t = self.transcript
+        participant = t.participant(raw_id) if t is not None else None
+        return participant.colour if participant is not None else 0
+
+    def _name(self, raw_id: str) -> str:
+        t = self.transcript
+        participant = t.participant(raw_id) if t is not None else None
+        return participant.display_name if participant is not None else raw_id
+
+    def _entry(self, phrase: Phrase) -> Entry:
+        colour = self._colour(phrase.raw_id)
+        if phrase.status is PhraseStatus.ABANDONED:
+            return Entry(self._styler.abandoned(phrase, colour))
+        return Entry(self._styler.final(phrase, colour, transcript=self.transcript))
+
+    def _combined_entry(self, phrase: Phrase) -> Entry:
+        colour = self._colour(phrase.raw_id)
+        name = self._name(phrase.raw_id)
+        if phrase.status is PhraseStatus.ABANDONED:
+            frags = self._styler.abandoned(phrase, colour, speaker=name)
+        else:
+            frags = self._styler.final(phrase, colour, speaker=name, transcript=self.transcript)
+        return Entry(frags, key=(phrase.start, 1.0, float(phrase.seq)))
+
+    def _marker_entry(self, marker: Marker, *, keyed: bool) -> Entry:
+        assert self.transcript is not None
+        frags = self._styler.marker(marker, self.transcript)
+        key = (self.transcript.time_of(marker), 0.0, float(marker.seq)) if keyed else None
+        return Entry(frags, key=key, centered=True)
+
+    def _interim_fragments(self, phrase: Phrase) -> list[Fragment]:
+        return self._styler.interim(phrase, self._colour(phrase.raw_id))
+
+    def _combined_interim(self) -> list[Fragment] | None:
+        t = self.transcript
+        if t is None:
+            return None
+        frags: list[Fragment] = []
+        for phrase in t.open_intermediates():
+            if frags:
+                frags.append(Fragment("\u2028", frags[-1].fmt))  # line break inside the block
+            colour = self._colour(phrase.raw_id)
+            frags += self._styler.interim(phrase, colour, speaker=self._name(phrase.raw_id))
+        return frags or None
+
+    # --- panes and layout ------------------------------------------------------------------------
+    def _add_pane(self, raw_id: str) -> None:
+        if raw_id in self.panes or self.transcript is None:
+            return
+        participant = self.transcript.participant(raw_id)
+        name = participant.display_name if participant else raw_id
+        colour = participant.colour if participant else len(self._order)
+        pane = ParticipantPane(raw_id, name, colour, self.split_host)
+        if self.read_only:
+            pane.name_edit.setReadOnly(True)
+            pane.name_edit.setToolTip("")
+        pane.rename_requested.connect(self.rename_requested)
+        self.panes[raw_id] = pane
+        self._order.append(raw_id)
+
+    def _relayout(self) -> None:
+        """Side by side up to three panes; a grid (rows of splitters) beyond that."""
+        self._layout_count = len(self._order)
+        old = self.splitter
+        for raw_id in self._order:
+            self.panes[raw_id].setParent(self.split_host)
+        if old is not None:
+            self._split_layout.removeWidget(old)
+            old.setParent(None)
+            old.deleteLater()
+            self.splitter = None
+        n = len(self._order)
+        self.empty_label.setVisible(n == 0)
+        if n == 0:
+            return
+        if n <= MAX_SIDE_BY_SIDE:
+            root = QSplitter(Qt.Orientation.Horizontal, self.split_host)
+            for raw_id in self._order:
+                root.addWidget(self.panes[raw_id])
+        else:
+            cols = MAX_SIDE_BY_SIDE if n <= 9 else math.ceil(math.sqrt(n))
+            root = QSplitter(Qt.Orientation.Vertical, self.split_host)
+            for start in range(0, n, cols):
+                row = QSplitter(Qt.Orientation.Horizontal, root)
+                row.setChildrenCollapsible(False)
+                for raw_id in self._order[start : start + cols]:
+                    row.addWidget(self.panes[raw_id])
+                root.addWidget(row)
+        root.setChildrenCollapsible(False)
+        root.setHandleWidth(8)
+        self.splitter = root
+        self._split_layout.addWidget(root, 1)
+        for raw_id in self._order:
+            self.panes[raw_id].show()
+
+    # --- operator actions ------------------------------------------------------------------------
+    def show_combined(self, on: bool) -> None:
+        self.stack.setCurrentWidget(self.combined if on else self.split_host)
+        (self.combined_button if on else self.panes_button).setChecked(True)
+
+    @property
+    def combined_shown(self) -> bool:
+        return self.stack.currentWidget() is self.combined
+
+    def set_thresholds(self, warn: float, critical: float) -> None:
+        self._thresholds.warn = warn
+        self._thresholds.critical = critical
+        self._update_legend()
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Re-render with the current theme and thresholds (rare: a settings change)."""
+        self._styler = Styler(current_scheme(), self._thresholds, self.font())
+        for pane in self.panes.values():
+            pane.apply_colours()
+        self.combined.view.set_jump_icon_colour(current_scheme().base)
+        if self.transcript is not None:
+            t = self.transcript
+            self.set_transcript(t)
+
+    def jump_to_live(self) -> None:
+        for view in self.views():
+            view.jump_to_live()
+
+    def views(self) -> list[PhraseView]:
+        return [self.panes[r].view for r in self._order] + [self.combined.view]
+
+    def visible_views(self) -> list[PhraseView]:
+        if self.combined_shown:
+            return [self.combined.view]
+        return [self.panes[r].view for r in self._order]
+
+    def selected_text(self) -> str:
+        for view in self.views():
+            if view.hasFocus() and view.textCursor().hasSelection():
+                return view.textCursor().selectedText().replace("\u2029", "\n")
+        for view in self.views():
+            if view.textCursor().hasSelection():
+                return view.textCursor().selectedText().replace("\u2029", "\n")
+        return ""
+
+    def highlight(self, needle: str) -> list[tuple[PhraseView, int]]:
+        """Highlight matches in every view; returns (view, position) of each, in pane order."""
+        bg = QColor(current_scheme().find_bg)
+        out: list[tuple[PhraseView, int]] = []
+        for view in self.views():
+            view.highlight(needle, bg)
+        for view in self.visible_views():
+            out += [(view, pos) for pos in view.match_positions()]
+        return out
+
+    def clear_highlights(self) -> None:
+        for view in self.views():
+            view.clear_highlights()
+
+    def close_binding(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._timer.stop()

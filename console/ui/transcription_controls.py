@@ -1,0 +1,125 @@
+"""Transcription controls: one Start/Stop toggle and the language (locale) picker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from console.acs import locales as loc
+from console.ui.icons import icon
+from console.ui.locale_combo import LocaleCombo
+from console.ui.theme import current_scheme
+
+TRANSCRIPTION_TEXT = {
+    "stopped": "Off",
+    "starting": "Starting…",
+    "active": "Live",
+    "stopping": "Stopping…",
+    "failed": "Failed",
+}
+
+
+class TranscriptionControls(QFrame):
+    start_requested = Signal()
+    stop_requested = Signal()
+    locale_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TranscriptionBar")
+        s = current_scheme()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 8, 12, 8)
+        outer.setSpacing(4)
+        title = QLabel("TRANSCRIPTION", self)
+        title.setObjectName("SectionLabel")
+        outer.addWidget(title)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        outer.addLayout(row)
+        self.toggle = QPushButton("Start transcription", self)
+        self.toggle.setObjectName("TranscribeButton")
+        self.toggle.setCheckable(True)
+        self.toggle.setIconSize(QSize(18, 18))
+        self.toggle.setAccessibleName("Start or stop transcription")
+        self.toggle.clicked.connect(self._clicked)
+        row.addWidget(self.toggle)
+        self._icon_start = icon("transcribe", s.text, s.muted)
+        self._icon_stop = icon("stop", s.base, s.muted)
+        self.toggle.setIcon(self._icon_start)
+        self.locale = LocaleCombo(self)
+        self.locale.setAccessibleName("Transcription language")
+        self.locale.setToolTip(
+            "Transcription language (Ctrl+Shift+L). Type to search; changing it during "
+            "transcription switches the language live."
+        )
+        self.locale.locale_chosen.connect(self.locale_chosen)
+        row.addWidget(self.locale, 1)
+        self.status = QLabel("", self)
+        self.status.setObjectName("ConfirmedLocale")
+        self.status.setAccessibleName("Transcription status")
+        outer.addWidget(self.status)
+        self._active = False
+        self._allowed_start = (False, "Place or answer a call first.")
+        self._allowed_stop = (False, "")
+        self._apply()
+
+    def _clicked(self) -> None:
+        # The button reflects state, not clicks: the state update re-checks it.
+        self.toggle.setChecked(self._active)
+        if self._active:
+            self.stop_requested.emit()
+        else:
+            self.start_requested.emit()
+
+    def set_state(
+        self,
+        transcription: str,
+        *,
+        can_start: tuple[bool, str],
+        can_stop: tuple[bool, str],
+        requested_locale: str | None,
+        confirmed_locale: str | None,
+    ) -> None:
+        self._active = transcription in ("active", "starting")
+        self._allowed_start = can_start
+        self._allowed_stop = can_stop
+        if requested_locale and self.locale.locale() is None:
+            self.locale.set_locale(requested_locale)
+        state = TRANSCRIPTION_TEXT.get(transcription, transcription)
+        if confirmed_locale:
+            text = f"{state} · confirmed {loc.display_name(confirmed_locale)} ({confirmed_locale})"
+            if requested_locale and requested_locale != confirmed_locale and self._active:
+                text += f" · switching to {requested_locale}…"
+        elif self._active and requested_locale:
+            text = f"{state} · waiting for the service to confirm {requested_locale}"
+        else:
+            text = state
+        self.status.setText(text)
+        colour = {
+            "active": current_scheme().ok,
+            "failed": current_scheme().bad,
+        }.get(transcription)
+        self.status.setStyleSheet(f"color: {colour};" if colour else "")
+        self._apply()
+
+    def _apply(self) -> None:
+        if self._active:
+            ok, why = self._allowed_stop
+            self.toggle.setText("Stop transcription")
+            self.toggle.setIcon(self._icon_stop)
+            self.toggle.setChecked(True)
+            self.toggle.setToolTip("Stop transcription (Ctrl+T)" if ok else why)
+        else:
+            ok, why = self._allowed_start
+            self.toggle.setText("Start transcription")
+            self.toggle.setIcon(self._icon_start)
+            self.toggle.setChecked(False)
+            self.toggle.setToolTip("Start transcription (Ctrl+T)" if ok else why)
+        self.toggle.setEnabled(ok)
+
+    @property
+    def reason(self) -> str:
+        """Why the toggle is disabled (empty when enabled)."""
+        ok, why = self._allowed_stop if self._active else self._allowed_start
+        return "" if ok else why
