@@ -149,6 +149,7 @@ class ConsoleRuntime:
             journal_dir=self.data_dir,
             default_locale=self.default_locale,
             speech_model_endpoint_id=speech_model_endpoint_id,
+            call_time_factor=self.profile.call_time_factor,
         )
         self._sessions[session.id] = session
 

@@ -108,12 +108,13 @@ class CallSession:
         journal_dir: Path | None = None,
         default_locale: str = "en-US",
         speech_model_endpoint_id: str | None = None,
+        call_time_factor: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.calls = calls
         self.endpoints = endpoints
-        self.transcript = Transcript()
+        self.transcript = Transcript(call_info={"clock_rate": call_time_factor})
         self.journal: Journal | None = None
         self._journal_dir = journal_dir
         self._clock = clock
@@ -250,10 +251,11 @@ class CallSession:
     # --- actions ------------------------------------------------------------------------------
 
     def _open_journal(self, call_info: dict[str, Any]) -> None:
+        self.transcript.call_info.update(call_info)
         if self._journal_dir is None or self.journal is not None:
             return
         try:
-            self.journal = Journal.create(self._journal_dir, call_info)
+            self.journal = Journal.create(self._journal_dir, self.transcript.call_info)
             self._unfollow = self.journal.follow(self.transcript)
         except OSError as exc:
             self._notice(
@@ -568,17 +570,19 @@ class CallSession:
         self._set(stream_connected=bool(self._streams))
 
     def handle_packet(self, conn: StreamConnection | None, frame: str, packet: Packet) -> None:
+        # The per-packet hot path: keep it to the model, the journal and the final listeners.
         now = self._clock()
-        if isinstance(packet, TranscriptionData):
-            change = self.transcript.apply_packet(packet, received_at=now)
+        if packet.__class__ is TranscriptionData:
+            change = self.transcript.apply_packet(packet, received_at=now)  # type: ignore[arg-type]
             if change is None:
                 return  # a duplicate or a late hypothesis: not applied, not journalled
             self.packets_applied += 1
+            final = change.kind == "final"
             if self.journal is not None:
-                self.journal.append_packet(frame, received_at=now, final=packet.is_final)
-            if packet.is_final:
+                self.journal.append_packet(frame, received_at=now, final=final)
+            if final:
                 for fn in self._final_listeners:
-                    fn(packet)
+                    fn(packet)  # type: ignore[arg-type]
         elif isinstance(packet, TranscriptionMetadata):
             self.transcript.apply_metadata(packet, received_at=now)
             if self.journal is not None:

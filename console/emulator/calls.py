@@ -15,8 +15,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from console.acs.errors import row
 from console.emulator.cloudevents import CallIds, cloud_event, result_information
 from console.emulator.identifiers import identifier_model, kind_of
+from console.emulator.media import MediaStreaming
 from console.emulator.scenario import Scenario
 from console.emulator.service_error import ServiceError, bad_request, not_found
 from console.emulator.setup import CallSetup
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from console.emulator.config import EmulatorConfig
     from console.emulator.delivery import CallbackDelivery
     from console.emulator.eventgrid import IncomingCalls
-    from console.emulator.media import MediaStreaming
     from console.emulator.tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def cast_scenario(scenario: Scenario, people: list[str]) -> tuple[Scenario, list
     return scenario, [p.raw_id for p in scenario.participants] + extras
 
 
-def _server_call_id() -> str:
+def new_server_call_id() -> str:
     locator = f"https://emulator.invalid/conv/{uuid.uuid4()}?i=1"
     return base64.urlsafe_b64encode(locator.encode()).decode().rstrip("=")
 
@@ -132,11 +133,7 @@ class Call:
         self.transcription = (
             Transcription(self, setup.transcription) if setup.transcription else None
         )
-        self.media: MediaStreaming | None = None
-        if setup.media is not None:
-            from console.emulator.media import MediaStreaming
-
-            self.media = MediaStreaming(self, setup.media)
+        self.media = MediaStreaming(self, setup.media) if setup.media else None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- plumbing -------------------------------------------------------------------------
@@ -324,8 +321,6 @@ class Call:
                 raise bad_request("No transcription stream is connected on this call.")
         elif kind == "transcriptionFailed":
             key = str(params.get("key", "unknown_internal"))
-            from console.acs.errors import row
-
             try:
                 row(key)
             except KeyError:
@@ -377,10 +372,12 @@ class CallRegistry:
             raise not_found()
         return call
 
-    def _new_ids(self, *, server_call_id: str | None = None, correlation_id: str | None = None):
+    def _new_ids(
+        self, *, server_call_id: str | None = None, correlation_id: str | None = None
+    ) -> CallIds:
         return CallIds(
             call_connection_id=str(uuid.uuid4()),
-            server_call_id=server_call_id or _server_call_id(),
+            server_call_id=server_call_id or new_server_call_id(),
             correlation_id=correlation_id or str(uuid.uuid4()),
         )
 

@@ -559,7 +559,7 @@ def scenario_from_journal(raw: str, *, source: str | Path = "<journal>") -> Scen
             locale = canonical_locale(str(value))
             first_locale = first_locale or locale
 
-    for line in raw.splitlines():
+    for line in raw.split("\n"):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
         try:

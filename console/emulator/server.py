@@ -36,7 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
-from console.emulator.calls import Call, CallRegistry, _server_call_id
+from console.emulator.calls import Call, CallRegistry, new_server_call_id
 from console.emulator.config import DEFAULT_PORT, EmulatorConfig, default_data_dir
 from console.emulator.delivery import CallbackDelivery
 from console.emulator.eventgrid import IncomingCalls
@@ -118,7 +118,13 @@ class Emulator:
             await self._calls.close()
         if self._delivery is not None:
             await self._delivery.close()
+        server = runner.server
+        transports = [h.transport for h in server.connections if h.transport] if server else []
         await runner.cleanup()
+        # A TLS close waits up to 30 s for the peer's close_notify; a client that vanished
+        # without one would keep the socket open past the loop. Nothing is left to say.
+        for transport in transports:
+            transport.abort()
 
     async def __aenter__(self) -> Emulator:
         await self.start()
@@ -234,7 +240,7 @@ class Emulator:
             callee=to,
             caller_display_name=caller_display_name,
             webhook_url=webhook_url,
-            server_call_id=_server_call_id(),
+            server_call_id=new_server_call_id(),
         )
 
     def inject_fault(self, call_connection_id: str, kind: str, **params: Any) -> None:

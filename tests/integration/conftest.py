@@ -26,7 +26,12 @@ import pytest
 import websockets
 from aiohttp import web
 from azure.communication.callautomation import CallAutomationClient as SyncCallAutomationClient
+from azure.communication.callautomation._shared.policy import HMACCredentialsPolicy
 from azure.communication.callautomation.aio import CallAutomationClient
+from azure.core.credentials import AzureKeyCredential
+from azure.core.pipeline import Pipeline
+from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.http11 import Request, Response
 
@@ -227,7 +232,9 @@ class WsRecorder:
         return None
 
     async def _handler(self, ws: ServerConnection) -> None:
-        conn = WsConnection(ws.request.path, dict(ws.request.headers))
+        conn = WsConnection(
+            ws.request.path, {k.lower(): v for k, v in ws.request.headers.raw_items()}
+        )
         self.connections.append(conn)
         self._changed.set()
         limit = self.close_after if len(self.connections) == 1 else None
@@ -356,3 +363,31 @@ def verify_bearer(authorization: str | None, jwks: dict[str, Any], emu: Emulator
         issuer=emu.issuer,
         options={"require": ["exp", "iss", "aud"]},
     )
+
+
+def _signed_pipeline(emu: Emulator, *policies: Any) -> Pipeline:
+    """A bare azure-core pipeline signed by the SDK's own HMAC policy (for raw wire requests)."""
+    signer = HMACCredentialsPolicy(emu.endpoint, AzureKeyCredential(emu.access_key))
+    return Pipeline(
+        transport=RequestsTransport(connection_verify=str(emu.cert_path)),
+        policies=[signer, *policies],
+    )
+
+
+async def signed_request(
+    emu: Emulator, method: str, path: str, body: Any = None, *policies: Any
+) -> tuple[int, Any]:
+    """Send a request the way the SDK signs it; returns (status, decoded JSON body or None)."""
+    sep = "&" if "?" in path else "?"
+    url = f"{emu.endpoint}{path}{sep}api-version=2026-03-12"
+
+    def send() -> tuple[int, Any]:
+        request = (
+            HttpRequest(method, url, json=body) if body is not None else HttpRequest(method, url)
+        )
+        with _signed_pipeline(emu, *policies) as pipeline:
+            response = pipeline.run(request).http_response
+            text = response.text()
+            return response.status_code, json.loads(text) if text else None
+
+    return await asyncio.to_thread(send)

@@ -21,24 +21,21 @@ from azure.communication.callautomation import (
     MicrosoftTeamsUserIdentifier,
     PhoneNumberIdentifier,
 )
-from azure.communication.callautomation._shared.policy import HMACCredentialsPolicy
-from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
     ResourceNotFoundError,
 )
 from azure.core.messaging import CloudEvent
-from azure.core.pipeline import Pipeline
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
-from azure.core.rest import HttpRequest
 
 from console.emulator.server import Emulator
 from tests.integration.conftest import (
     Receiver,
     aio_client,
     fetch_jwks,
+    signed_request,
     sync_client,
     verify_bearer,
 )
@@ -233,29 +230,17 @@ class _Tamper(SansIOHTTPPolicy):
         request.http_request.set_bytes_body(b'{"targets": [], "callbackUri": "https://evil"}')
 
 
-def _pipeline(emu: Emulator, *policies: Any) -> Pipeline:
-    signer = HMACCredentialsPolicy(
-        emu.endpoint, AzureKeyCredential(emu.access_key), decode_url=False
-    )
-    return Pipeline(
-        transport=RequestsTransport(connection_verify=str(emu.cert_path)),
-        policies=[signer, *policies],
-    )
-
-
 async def test_tampered_body_gets_401(emulator: Emulator, receiver: Receiver) -> None:
     body = {"targets": [{"rawId": ACS_USER}], "callbackUri": receiver.url()}
-    url = f"{emulator.endpoint}/calling/callConnections?api-version={API_VERSION}"
-
-    def send(*policies: Any) -> int:
-        request = HttpRequest("POST", url, json=body)
-        with _pipeline(emulator, *policies) as pipeline:
-            return pipeline.run(request).http_response.status_code
-
     # Signed by the SDK's own HMAC policy: accepted as is, refused once the body changes.
-    assert await asyncio.to_thread(send) == 201
-    assert await asyncio.to_thread(send, _Tamper()) == 401
-    assert len(emulator.calls.calls) == 1
+    status, created = await signed_request(emulator, "POST", "/calling/callConnections", body)
+    assert status == 201
+    status, refused = await signed_request(
+        emulator, "POST", "/calling/callConnections", body, _Tamper()
+    )
+    assert status == 401
+    assert refused["error"]["code"] == "Unauthorized"
+    assert list(emulator.calls.calls) == [created["callConnectionId"]]
 
 
 async def test_stale_date_and_missing_signature_get_401(emulator: Emulator) -> None:

@@ -544,6 +544,8 @@ def test_restarted_offsets_follow_on_without_a_wall_clock() -> None:
     t.apply_packet(pkt(PHONE, "Before.", 30.0, 2.0, final=True), received_at=100.1)
     t.add_marker(MarkerKind.TRANSCRIPTION_STOPPED, 100.2)
     t.add_marker(MarkerKind.TRANSCRIPTION_STARTED, 100.3)
+    # A stale hypothesis first: ignored, and it must not decide where the new stream goes.
+    assert t.apply_packet(pkt(PHONE, "before", 30.0, 1.0), received_at=100.35) is None
     t.apply_packet(pkt(PHONE, "After.", 0.5, 1.0, final=True), received_at=100.4)
     assert [p.text for p in t.finals] == ["Before.", "After."]
     assert t.finals[1].start >= t.finals[0].end
