@@ -17,24 +17,24 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPoint  # noqa: E402  (the platform must be chosen first)
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication
 
-from console.acs.streaming import (  # noqa: E402
+from console.acs.streaming import (
     TICKS_PER_SECOND,
     ResultStatus,
     TranscriptionData,
 )
-from console.config import Preferences  # noqa: E402
-from console.session import (  # noqa: E402
+from console.config import Preferences
+from console.session import (
     CallSession,
     CallState,
     Notice,
     SessionState,
     TranscriptionState,
 )
-from console.ui.main_window import MainWindow  # noqa: E402
-from console.ui.theme import apply_theme  # noqa: E402
+from console.ui.main_window import MainWindow
+from console.ui.theme import apply_theme
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-51c2a7"
 CUSTOMER = "4:+14255550142"
@@ -48,7 +48,12 @@ SCRIPT: tuple[tuple[str, float, str, float], ...] = (
     (SUPERVISOR, 21.5, "Priya, I'm listening in. Check the card update log first.", 0.91),
     (AGENT, 25.0, "Thank you. And can you confirm the name on the account?", 0.92),
     (CUSTOMER, 29.0, "Dana Whitfield. That's W H I T F I E L D.", 0.46),
-    (AGENT, 34.0, "I can see two payments of fifty nine ninety nine, on the third and fifth.", 0.93),
+    (
+        AGENT,
+        34.0,
+        "I can see two payments of fifty nine ninety nine, on the third and fifth.",
+        0.93,
+    ),
     (SUPERVISOR, 40.0, "That's the duplicate. You can refund the second one.", 0.9),
     (CUSTOMER, 44.5, "Right, exactly. I only expected the one on the third.", 0.71),
 )
@@ -113,7 +118,11 @@ def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
     if names:
         t.learn_participants(
             [AGENT, CUSTOMER, SUPERVISOR],
-            {AGENT: "Priya Raman (Support)", CUSTOMER: "Dana Whitfield", SUPERVISOR: "Jonas Becker"},
+            {
+                AGENT: "Priya Raman (Support)",
+                CUSTOMER: "Dana Whitfield",
+                SUPERVISOR: "Jonas Becker",
+            },
         )
     for raw_id, start, text, conf in SCRIPT:
         t.apply_packet(_packet(raw_id, text, start, True, conf), received_at=started + start + 2)

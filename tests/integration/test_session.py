@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,6 @@ from console.session import (
 )
 from console.transcript.export import load_json
 from console.transcript.model import Phrase, PhraseChanged, PhraseStatus
-
 
 WAIT = 10.0
 
@@ -113,19 +113,17 @@ async def test_a_call_end_to_end_with_a_locale_switch_and_every_export(
     assert any(f.id in intermediate_ids for f in finals)
     assert all(p.locale == "en-US" for p in session.transcript.finals)
 
-    switched_at = asyncio.get_running_loop().time()
-    import time
-
     wall_switch = time.time()
     await session.set_locale("es-ES")
     await session.wait_for(lambda s: s.confirmed_locale == "es-ES", WAIT)
-    await until(lambda: len([p for p in finals_after(session, wall_switch) if p.locale == "es-ES"]) >= 2)
-    assert asyncio.get_running_loop().time() - switched_at < WAIT
 
-    spanish = {
-        u.text["es-ES"].lower() for u in load_scenario("multilingual").utterances
-    }
-    new = [p for p in finals_after(session, wall_switch) if p.locale == "es-ES"]
+    def spanish_finals() -> list[Phrase]:
+        return [p for p in finals_after(session, wall_switch) if p.locale == "es-ES"]
+
+    await until(lambda: len(spanish_finals()) >= 2)
+
+    spanish = {u.text["es-ES"].lower() for u in load_scenario("multilingual").utterances}
+    new = spanish_finals()
     assert any(p.text.lower() in spanish for p in new), [p.text for p in new]
     markers = [m for m in session.transcript.markers if m.kind == "locale_changed"]
     assert [m.detail for m in markers][-1] == "es-ES"
@@ -148,7 +146,8 @@ async def test_a_call_end_to_end_with_a_locale_switch_and_every_export(
         session.save(out / f"call.{fmt}")
     assert [p.text for p in load_json(out / "call.json").finals] == texts
     vtt = webvtt.read(str(out / "call.vtt"))
-    assert [c.text.split(">", 1)[-1] for c in vtt][: len(texts)] == texts or len(vtt) == len(texts)
+    assert [c.text for c in vtt] == texts
+    assert {c.voice for c in vtt} <= {p.display_name for p in session.transcript.participants}
     assert len(pysrt.open(str(out / "call.srt"))) == len(texts)
     rows = list(csv.DictReader(io.StringIO((out / "call.csv").read_text(encoding="utf-8"))))
     assert [r["text"] for r in rows] == texts
@@ -248,7 +247,9 @@ async def test_a_transcription_failure_reaches_the_operator_in_plain_words(
     seen = Recorder(session)
     await session.start_transcription("en-US")
     await session.wait_for(lambda s: s.transcription is TranscriptionState.ACTIVE, WAIT)
-    emu.inject_fault(session.state.call_connection_id, "transcriptionFailed", key="service_shutdown")
+    emu.inject_fault(
+        session.state.call_connection_id, "transcriptionFailed", key="service_shutdown"
+    )
     await session.wait_for(lambda s: s.transcription is TranscriptionState.FAILED, WAIT)
     error = [n for n in seen.notices if n.level == "error"][-1]
     assert "8580" not in error.text  # operator words, not codes
@@ -270,7 +271,7 @@ async def test_a_call_that_cannot_be_placed_says_why(
     await session.wait_for(lambda s: s.call is CallState.FAILED, WAIT)
     assert seen.notices[-1].level == "error"
     assert session.state.last_error
-    with pytest.raises(SessionError, match="phone number|user id"):
+    with pytest.raises(SessionError, match=r"phone number|user id"):
         await rt.new_session().place("hello", locale="en-US")
 
 
@@ -300,3 +301,27 @@ async def test_the_journal_records_every_final_and_replays_it(
     assert lines[-1]["type"] != "closed"
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[-1])["type"] == "closed"
     assert path not in [j.path for j in find_unfinished(rt.data_dir)]
+
+
+async def test_stream_drops_mid_call_lose_and_duplicate_no_final(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+) -> None:
+    emu = await make_emulator(scenario="support-call", answer_delay=0.2, speed=30.0)
+    rt = await make_runtime(emu)
+    session = rt.new_session()
+    seen = Recorder(session)
+    await session.place("+15550100", locale="en-US", start_transcription=True)
+    await session.wait_for(lambda s: s.transcription is TranscriptionState.ACTIVE, WAIT)
+    ccid = session.state.call_connection_id
+    for n in (3, 8):
+        await until(lambda n=n: len(session.transcript.finals) >= n, 20)
+        emu.inject_fault(ccid, "dropTranscriptStream")
+        await until(lambda: "Transcript connection restored" in seen.titles(), WAIT)
+        seen.notices.clear()
+    # The remote party hangs up when the script is over.
+    await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, 30)
+    script = [u.text["en-US"] for u in load_scenario("support-call").utterances]
+    got = [p.text for p in sorted(session.transcript.finals, key=lambda p: p.start)]
+    assert got == script
+    assert session.transcript.open_intermediates() == ()
