@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -133,6 +134,23 @@ async def _show(
     return 0
 
 
+def _quit_on_signals(app: QApplication, close_event: asyncio.Event) -> None:
+    """Ctrl+C / SIGTERM in a terminal close the window like the Quit action would."""
+    loop = asyncio.get_running_loop()
+
+    def close(*_args: object) -> None:
+        loop.call_soon_threadsafe(app.closeAllWindows)
+        loop.call_soon_threadsafe(close_event.set)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread / no such signal
+            signal.signal(sig, close)
+    # Python runs signal handlers only between bytecodes; Qt's loop must hand it control.
+    heartbeat = QTimer(app)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
+
+
 def main(args: argparse.Namespace) -> int:
     """Entry point used by ``acs-console``: build the app and loop, run until closed."""
     app = make_application()
@@ -142,6 +160,7 @@ def main(args: argparse.Namespace) -> int:
         nonlocal close_event
         close_event = asyncio.Event()
         app.lastWindowClosed.connect(close_event.set)
+        _quit_on_signals(app, close_event)
         return await run_gui(args, close_event=close_event)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:

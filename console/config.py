@@ -7,7 +7,6 @@ may keep it for this session only. It is never written to a file or a log.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -25,6 +24,10 @@ log = logging.getLogger(__name__)
 APP_DIR_NAME = "acs-console"
 KEYRING_SERVICE = "acs-transcription-console"
 KEYRING_CONNECTION_STRING = "azure-connection-string"
+
+# A headless run may take the connection string from the environment instead of the keyring
+# (never stored anywhere by the console).
+CONNECTION_STRING_ENV = "ACS_CONNECTION_STRING"
 
 ACS_ISSUER = "https://acscallautomation.communication.azure.com"
 ACS_JWKS_URL = "https://acscallautomation.communication.azure.com/calling/keys"
@@ -165,8 +168,15 @@ class SecretStore:
 
     def delete(self) -> None:
         self._session_only = None
-        with contextlib.suppress(keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError):
+        try:
             keyring.delete_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING)
+        except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError):
+            pass  # nothing stored, or nowhere to store it: already gone
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreError(
+                f"The keyring refused to delete the connection string ({exc.__class__.__name__});"
+                " it may be locked. Unlock it and try again."
+            ) from exc
 
 
 @dataclass(slots=True)
@@ -227,9 +237,16 @@ class Profile:
             if not value
         ]
         if missing:
-            raise ConfigError(
-                "The Azure profile is incomplete: set the " + ", ".join(missing) + " in Settings."
-            )
+            text = f"The Azure profile is incomplete: set the {', '.join(missing)} in Settings."
+            if not connection_string:
+                usable, why = secrets.available()
+                text += (
+                    f" {why}"
+                    if not usable
+                    else " The connection string is not in the system keyring (it may have "
+                    "been deleted there); enter it again in Settings."
+                )
+            raise ConfigError(text)
         assert connection_string is not None
         return cls(
             kind="azure",

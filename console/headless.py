@@ -10,18 +10,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData
-from console.config import ConfigError, Preferences, Profile, SecretStore, SecretStoreError
+from console.config import (
+    CONNECTION_STRING_ENV,
+    ConfigError,
+    Preferences,
+    Profile,
+    SecretStore,
+    SecretStoreError,
+)
+from console.listener.common import ListenerError
 from console.runtime import ConsoleRuntime
 from console.session import (
     CallSession,
     CallState,
     Notice,
+    SaveError,
     SessionError,
     SessionState,
     TranscriptionState,
@@ -42,10 +52,19 @@ async def _profile(args: argparse.Namespace) -> AsyncIterator[Profile]:
     prefs = Preferences.load(args.data_dir)
     listen = listen_options(args, prefs)
     if (args.profile or "local") == "azure":
+        secrets = SecretStore()
+        from_env = os.environ.get(CONNECTION_STRING_ENV, "").strip()
+        if from_env:
+            secrets.set(from_env, session_only=True)  # this run only; never stored
         try:
-            profile = Profile.azure(prefs, SecretStore())
+            profile = Profile.azure(prefs, secrets)
         except (ConfigError, SecretStoreError) as exc:
-            raise RunFailed(str(exc)) from exc
+            hint = (
+                ""
+                if from_env
+                else f" For a run without the keyring, set {CONNECTION_STRING_ENV} instead."
+            )
+            raise RunFailed(f"{exc}{hint}") from exc
         for key, value in listen.items():
             setattr(profile, key, value)
         yield profile
@@ -67,20 +86,35 @@ async def run_headless(args: argparse.Namespace) -> int:
             session = runtime.new_session()
             try:
                 await _drive(session, args, profile.call_time_factor)
-            finally:
-                _save(session, args.out, fmt)
+            except BaseException as exc:
+                _save(session, args.out, fmt, failure=exc)
+                raise
+            _save(session, args.out, fmt)
             runtime.discard_session(session)
-    except (RunFailed, SessionError, ConfigError, OSError) as exc:
+    except (RunFailed, SessionError, ConfigError, ListenerError, OSError) as exc:
         print(f"acs-console run: {exc}", file=sys.stderr)
         return 1
     print(f"Saved {args.out}", file=sys.stderr)
     return 0
 
 
-def _save(session: CallSession, out: Path, fmt: str) -> None:
+def _save(
+    session: CallSession, out: Path, fmt: str, *, failure: BaseException | None = None
+) -> None:
+    """Save what was transcribed; when that fails, keep the journal for recovery and say so."""
     if not session.transcript.finals and session.state.connected_at is None:
         return  # the call never got anywhere: no empty file behind a failure
-    session.save(out, fmt)
+    try:
+        session.save(out, fmt)
+    except SaveError as exc:
+        journal = session.journal.path if session.journal is not None else None
+        session.close(keep_for_recovery=True)
+        text = exc.operator_text
+        if journal is not None:
+            text += f" The call is kept in {journal}; it is offered for recovery at the next start."
+        if isinstance(failure, RunFailed | SessionError):
+            text = f"{failure} {text}"
+        raise RunFailed(text) from exc
 
 
 async def _drive(session: CallSession, args: argparse.Namespace, factor: float) -> None:

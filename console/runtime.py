@@ -22,7 +22,8 @@ from console.config import Profile
 from console.listener.callbacks import CallbackServer
 from console.listener.common import url_host
 from console.listener.websocket import StreamConnection, TranscriptServer
-from console.session import CallSession
+from console.logs import register_connection_string, register_secret
+from console.session import CALL_CHECK_INTERVAL_S, CallSession
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,16 @@ class ConsoleRuntime:
         data_dir: Path,
         default_locale: str = "en-US",
         call_options: CallServiceOptions | None = None,
+        call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
     ) -> None:
         self.profile = profile
         self.data_dir = data_dir
         self.default_locale = default_locale
+        self.call_check_interval = call_check_interval
         self._secret = new_url_secret()
+        # Whatever ends up in a log line, these never do.
+        register_connection_string(profile.connection_string)
+        register_secret(self._secret)
         self._verifier = JwtVerifier(
             AuthSettings(
                 audience=profile.audience,
@@ -150,6 +156,7 @@ class ConsoleRuntime:
             default_locale=self.default_locale,
             speech_model_endpoint_id=speech_model_endpoint_id,
             call_time_factor=self.profile.call_time_factor,
+            call_check_interval=self.call_check_interval,
         )
         self._sessions[session.id] = session
 
@@ -170,6 +177,10 @@ class ConsoleRuntime:
         self._incoming_listeners.append(callback)
         return lambda: self._incoming_listeners.remove(callback)
 
+    async def decline(self, incoming: IncomingCall) -> None:
+        """Reject a ringing call; raises CallServiceError (operator_text) on failure."""
+        await self.calls.reject_call(incoming.incoming_call_context, reason="busy")
+
     @property
     def eventgrid_url(self) -> str:
         return _rebase(self.callbacks.eventgrid_url, self.profile.public_callback_base)
@@ -187,7 +198,7 @@ class ConsoleRuntime:
         cb = self.callbacks.stats
         return RuntimeStats(
             packets_received=ws.packets_total,
-            packets_rejected=ws.unparsed_total + ws.binary_frames + ws.oversized,
+            packets_rejected=ws.unparsed_total + ws.binary + ws.oversized + ws.invalid_text,
             auth_rejected=ws.auth_rejected + cb.auth_rejected,
             streams_open=ws.connections_open,
             events_received=cb.events_total,

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -36,6 +38,33 @@ log = logging.getLogger(__name__)
 
 # Locale picks arriving closer together than this collapse into one update request.
 LOCALE_DEBOUNCE_S = 0.25
+# A connected call is looked up on the service this often (None: only when its transcript
+# stream closes unexpectedly), so a service that vanished shows as a lost call, not a call
+# that stays "connected" forever.
+CALL_CHECK_INTERVAL_S: float | None = 10.0
+# How long one look may take, how soon a failed look is repeated, and how many failures in a
+# row mean the service is gone.
+CALL_CHECK_TIMEOUT_S = 3.0
+_RECHECK_S = 0.5
+_LOST_AFTER_FAILURES = 2
+# When the service says the call ended, its CallDisconnected event gets this long to arrive.
+_END_GRACE_S = 5.0
+# CloudEvent ids remembered to drop a redelivered callback (delivery is at least once).
+_SEEN_EVENTS = 1024
+
+# Why a save failed, in the operator's words, by errno.
+_SAVE_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this location allows (the disk or a size limit is full)",
+    errno.EROFS: "the location is read-only",
+    errno.EACCES: "there is no permission to write there",
+    errno.EPERM: "writing there is not permitted (the folder may be read-only or locked)",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "part of the path is not a folder",
+    errno.EISDIR: "that name is a folder",
+    errno.ENAMETOOLONG: "the file name is too long",
+}
 
 
 class CallState(Enum):
@@ -86,6 +115,26 @@ class SessionError(Exception):
     """An action was refused or failed; the message is operator-facing."""
 
 
+class SaveError(OSError):
+    """Saving failed. ``strerror`` is the reason in operator words, ``operator_text`` the whole
+    message; any earlier file at the path is unchanged (saves are atomic)."""
+
+    def __init__(self, code: int | None, reason: str, path: Path) -> None:
+        super().__init__(code, reason, str(path))
+        self.path = path
+
+    @property
+    def operator_text(self) -> str:
+        return (
+            f"The transcript was not saved to {self.path}: {self.strerror}. Any earlier file "
+            "there is unchanged and the transcript is still held (and autosaved), so save it "
+            "somewhere else."
+        )
+
+    def __str__(self) -> str:
+        return self.operator_text
+
+
 class Endpoints(Protocol):
     """Where ACS should call this console back (public URLs for Azure, loopback for local)."""
 
@@ -110,6 +159,7 @@ class CallSession:
         speech_model_endpoint_id: str | None = None,
         call_time_factor: float = 1.0,
         clock: Callable[[], float] = time.time,
+        call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.calls = calls
@@ -129,6 +179,11 @@ class CallSession:
         self._streams: set[str] = set()
         self.packets_applied = 0
         self._unfollow: Callable[[], None] = lambda: None
+        self._check_interval = call_check_interval
+        self._check_now = asyncio.Event()
+        self._watch_task: asyncio.Task[None] | None = None
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self.duplicate_events = 0
 
     # --- subscription -----------------------------------------------------------------------
 
@@ -424,16 +479,27 @@ class CallSession:
         self.transcript.rename(raw_id, name)  # the journal follows the transcript
 
     def save(self, path: Path, fmt: str | None = None) -> Path:
-        return export(self.transcript, path, fmt)
+        """Write the transcript atomically; raises :class:`SaveError` (an OSError) in plain
+        words when the location cannot take it, leaving any earlier file untouched."""
+        try:
+            return export(self.transcript, path, fmt)
+        except OSError as exc:
+            reason = _SAVE_REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+            log.warning("saving to %s failed: %s", path, exc)
+            raise SaveError(exc.errno, reason, Path(path)) from exc
 
-    def close(self) -> None:
-        """Forget the call: cancel background work and close the journal cleanly."""
+    def close(self, *, keep_for_recovery: bool = False) -> None:
+        """Forget the call: cancel background work and close the journal.
+
+        ``keep_for_recovery`` leaves the journal unfinished, so the next start offers it for
+        recovery (for a transcript that could not be saved)."""
         self._cancel_locale_task()
+        self._stop_watch()
         for task in list(self._tasks):
             task.cancel()
         if self.journal is not None:
             self._unfollow()
-            self.journal.close(clean=True)
+            self.journal.close(clean=not keep_for_recovery)
             self.journal = None
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -446,6 +512,8 @@ class CallSession:
 
     def handle_events(self, events: list[ev.CallEvent]) -> None:
         for event in events:
+            if self._already_seen(event):
+                continue
             now = self._clock()
             if self.journal is not None:
                 self.journal.append_event(event.raw, received_at=now)
@@ -457,6 +525,20 @@ class CallSession:
             except Exception:
                 log.exception("event %s could not be applied", event.type)
 
+    def _already_seen(self, event: ev.CallEvent) -> bool:
+        """A redelivered callback (same CloudEvent id): applied once, never twice."""
+        if not event.id:
+            return False
+        seen = self._seen_events
+        if event.id in seen:
+            self.duplicate_events += 1
+            log.info("ignored a repeated delivery of %s (%s)", event.type, event.id)
+            return True
+        seen[event.id] = None
+        if len(seen) > _SEEN_EVENTS:
+            seen.popitem(last=False)
+        return False
+
     def _apply_event(self, e: ev.CallEvent, now: float) -> None:
         if isinstance(e, ev.CallConnected):
             self._set(
@@ -465,6 +547,7 @@ class CallSession:
                 call_connection_id=e.call_connection_id or self.state.call_connection_id,
             )
             self._notice("info", "Call connected", f"Connected to {self.state.target}.")
+            self._start_watch()
         elif isinstance(e, ev.ParticipantsUpdated):
             pass  # the model learns them
         elif isinstance(e, ev.CallDisconnected):
@@ -546,12 +629,14 @@ class CallSession:
         if self.state.call in (CallState.DISCONNECTED, CallState.FAILED, CallState.IDLE):
             return
         self._cancel_locale_task()
+        self._stop_watch()
         if how != "ended":  # a CallDisconnected event already marked a normal end
             self.transcript.add_marker("call_disconnected", self._clock(), how)
         self._set(
             call=CallState.DISCONNECTED,
             transcription=TranscriptionState.STOPPED,
             stream_connected=False,
+            last_error=text if how != "ended" else self.state.last_error,
         )
         level = "info" if how == "ended" else "warning"
         title = "Call ended" if how == "ended" else "Call lost"
@@ -561,6 +646,68 @@ class CallSession:
         """The service became unreachable: keep the transcript, mark the call lost."""
         self._call_ended("lost", reason)
 
+    # --- liveness -------------------------------------------------------------------------------
+
+    def _start_watch(self) -> None:
+        if self._watch_task is None or self._watch_task.done():
+            self._check_now.clear()
+            self._watch_task = self._spawn(self._watch_call())
+
+    def _stop_watch(self) -> None:
+        task, self._watch_task = self._watch_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def check_call_now(self) -> None:
+        """Look the call up on the service at once (e.g. its transcript stream broke)."""
+        self._check_now.set()
+
+    async def _watch_call(self) -> None:
+        """Look the connected call up now and then; a service that is gone means a lost call."""
+        failures = 0
+        wait = self._check_interval
+        while self.state.call is CallState.CONNECTED:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._check_now.wait(), wait)
+            self._check_now.clear()
+            ccid = self.state.call_connection_id
+            if self.state.call is not CallState.CONNECTED or ccid is None:
+                return
+            try:
+                info = await self.calls.probe_call(ccid, timeout=CALL_CHECK_TIMEOUT_S)
+            except CallServiceError as exc:
+                if self.state.call is not CallState.CONNECTED:
+                    return
+                if exc.kind == "not_found":
+                    self._lost("the service no longer knows this call", exc)
+                    return
+                if exc.kind in ("network", "timeout"):
+                    failures += 1
+                    if failures >= _LOST_AFTER_FAILURES:
+                        self._lost("the Call Automation service cannot be reached", exc)
+                        return
+                    wait = _RECHECK_S
+                    continue
+                log.info("call check inconclusive: %s", exc)
+                wait = self._check_interval
+                continue
+            failures = 0
+            wait = self._check_interval
+            if (info.state or "").lower().endswith("disconnected"):
+                # Ended on the service; its CallDisconnected may still be on the way.
+                await asyncio.sleep(_END_GRACE_S)
+                if self.state.call is CallState.CONNECTED:
+                    self._lost("the service ended the call without telling the console", None)
+                return
+
+    def _lost(self, why: str, exc: CallServiceError | None) -> None:
+        log.warning("call lost: %s (%s)", why, exc)
+        self._call_ended(
+            "lost",
+            f"The call was lost: {why}. Every final line received so far is kept; save the "
+            "transcript, then place a new call when the service is back.",
+        )
+
     def stream_opened(self, conn: StreamConnection) -> None:
         self._streams.add(conn.id)
         self._set(stream_connected=True)
@@ -568,6 +715,13 @@ class CallSession:
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
         self._streams.discard(conn.id)
         self._set(stream_connected=bool(self._streams))
+        if (
+            not self._streams
+            and self.state.call is CallState.CONNECTED
+            and self.state.transcription in (TranscriptionState.ACTIVE, TranscriptionState.STARTING)
+        ):
+            # Not a stop we asked for: either the service reconnects, or it is gone.
+            self.check_call_now()
 
     def handle_packet(self, conn: StreamConnection | None, frame: str, packet: Packet) -> None:
         # The per-packet hot path: keep it to the model, the journal and the final listeners.

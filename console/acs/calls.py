@@ -362,9 +362,31 @@ class CallService:
         )
         return _call_info(props)
 
+    async def reject_call(self, incoming_call_context: str, *, reason: str = "busy") -> None:
+        """Decline a ringing call (reason: "none", "busy" or "forbidden")."""
+        await self._run(
+            "Declining the call",
+            lambda: self._client.reject_call(incoming_call_context, call_reject_reason=reason),
+        )
+
     async def get_call(self, call_connection_id: str) -> CallInfo:
         conn = self._connection(call_connection_id)
         props = await self._run("Reading the call", conn.get_call_properties)
+        return _call_info(props)
+
+    async def probe_call(self, call_connection_id: str, *, timeout: float = 5.0) -> CallInfo:
+        """One quick look at the call: no retries, ``timeout`` seconds to connect and to answer.
+
+        For liveness checks: a service that is gone must show as gone in seconds, not after
+        the retry policy's backoff.
+        """
+        conn = self._connection(call_connection_id)
+        props = await self._run(
+            "Checking the call",
+            lambda: conn.get_call_properties(
+                retry_total=0, connection_timeout=timeout, read_timeout=timeout
+            ),
+        )
         return _call_info(props)
 
     async def list_participants(self, call_connection_id: str) -> list[ParticipantInfo]:

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 
 from console.emulator import hmac_auth
-from console.emulator.config import DEFAULT_PORT, EmulatorConfig, default_data_dir
+from console.emulator.config import DEFAULT_PORT, DataDirError, EmulatorConfig, default_data_dir
 from console.emulator.eventgrid import RingError
 from console.emulator.scenario import ScenarioError
 from console.emulator.server import INFO_FILE, Emulator
@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--answer-delay", type=float, default=3.0, help="seconds (call time) until CallConnected"
+    )
+    parser.add_argument(
+        "--response-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="hold every Call Automation request S seconds (a slow network; default 0)",
     )
     parser.add_argument("--eventgrid-url", default=None, help="Event Grid webhook for rings")
     parser.add_argument(
@@ -96,6 +103,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         eventgrid_webhook_url=args.eventgrid_url,
         custom_speech_models=tuple(args.custom_speech_model),
         unreachable_targets=tuple(args.unreachable),
+        response_delay=args.response_delay,
     )
 
 
@@ -121,7 +129,7 @@ async def _serve(config: EmulatorConfig, rings: list[str]) -> int:
     emu = Emulator(config)
     try:
         await emu.start()
-    except ScenarioError as exc:
+    except (ScenarioError, DataDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -134,7 +142,11 @@ async def _serve(config: EmulatorConfig, rings: list[str]) -> int:
             loop.add_signal_handler(sig, stop.set)
     ringers: list[asyncio.Task[None]] = []
     try:
-        info_path = emu.write_info()
+        try:
+            info_path = emu.write_info()
+        except OSError as exc:
+            print(f"error: {DataDirError(config.data_dir, exc)}", file=sys.stderr)
+            return 2
         print(f"ACS emulator running at {emu.endpoint}", flush=True)
         print(f"Connection string: {emu.connection_string}", flush=True)
         print(f"Certificate: {emu.cert_path}", flush=True)

@@ -8,6 +8,21 @@ from pathlib import Path
 import platformdirs
 
 DEFAULT_PORT = 47443
+MAX_RESPONSE_DELAY = 300.0
+
+
+class DataDirError(OSError):
+    """The data dir cannot hold the emulator's keys and certificate; worded for a person."""
+
+    def __init__(self, data_dir: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.data_dir = data_dir
+
+    def __str__(self) -> str:
+        return (
+            f"The emulator's data folder {self.data_dir} cannot be used ({self.strerror}). "
+            "Choose another with --data-dir, or fix its permissions."
+        )
 
 
 def default_data_dir() -> Path:
@@ -29,6 +44,9 @@ class EmulatorConfig:
     unreachable_targets: tuple[str, ...] = ()  # raw ids / +E.164 numbers that never answer
     hangup_after_script: bool = True  # the remote party hangs up when the script is over
     seed: int = 0  # speech engine seed (revisions), for reproducible transcripts
+    # A slow network: every Call Automation request is held this long before it is handled;
+    # a request whose client gave up meanwhile is dropped unhandled, as if lost on the way.
+    response_delay: float = 0.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
@@ -36,5 +54,7 @@ class EmulatorConfig:
             raise ValueError("speed must be greater than 0")
         if self.answer_delay < 0:
             raise ValueError("answer_delay must not be negative")
+        if not 0 <= self.response_delay <= MAX_RESPONSE_DELAY:
+            raise ValueError(f"response_delay must be between 0 and {MAX_RESPONSE_DELAY:g} s")
         self.custom_speech_models = tuple(self.custom_speech_models)
         self.unreachable_targets = tuple(self.unreachable_targets)

@@ -7,13 +7,21 @@ of the emulator; anything passed in the configuration wins and is not written.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
 import secrets
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +38,36 @@ class Identity:
         return base64.b64decode(self.access_key)
 
 
-def write_private_text(path: Path, text: str) -> None:
-    """Write a file only the owner can read (it holds a key)."""
+def write_private_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write a file only the owner can read (it holds a key), all at once: another process
+    reading it meanwhile sees the old content or the new, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp creates it 0600
+            fh.write(data)
+        if mode != 0o600:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_private_text(path: Path, text: str) -> None:
+    write_private_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the data dir while keys are read or made, so two emulators starting at once on
+    one data dir end up with the same key, certificate and signing key (POSIX)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".lock", "a+b") as fh:
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield
 
 
 def _valid_key(text: object) -> bool:

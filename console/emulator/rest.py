@@ -23,6 +23,7 @@ from aiohttp import web
 
 from console.emulator import hmac_auth
 from console.emulator.calls import Call
+from console.emulator.config import MAX_RESPONSE_DELAY
 from console.emulator.eventgrid import RingError
 from console.emulator.service_error import ServiceError, bad_request
 from console.emulator.setup import (
@@ -47,6 +48,7 @@ KEYS_PATH = "/calling/keys"
 OPENID_PATH = "/calling/.well-known/acsopenidconfiguration"
 _UNSIGNED = frozenset({KEYS_PATH, OPENID_PATH})
 _REPLAY_TTL = 600.0
+_DELAYED_PREFIX = "/calling/callConnections"
 _REPLAY_MAX = 2000
 
 
@@ -158,7 +160,24 @@ def build_app(emu: Emulator) -> web.Application:
         response.headers.update(_request_id_headers(request))
         return response
 
-    app = web.Application(middlewares=[errors, authenticate], client_max_size=1024 * 1024)
+    @web.middleware
+    async def slow_network(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        delay = emu.config.response_delay
+        if delay <= 0 or not request.path.startswith(_DELAYED_PREFIX):
+            return await handler(request)
+        await asyncio.sleep(delay)
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            # The client timed out meanwhile: the request never "arrived", so it has no effect.
+            log.info("Dropped %s %s: the client gave up while held", request.method, request.path)
+            return web.Response(status=504)
+        return await handler(request)
+
+    app = web.Application(
+        middlewares=[slow_network, errors, authenticate], client_max_size=1024 * 1024
+    )
     app.router.add_get(KEYS_PATH, api.keys)
     app.router.add_get(OPENID_PATH, api.openid)
     app.router.add_route("*", "/calling/{tail:.*}", api.dispatch)
@@ -386,11 +405,23 @@ class CallingApi:
                 raise bad_request("Give 'kind' (a string) and optionally 'params' (an object).")
             call.apply_fault(kind, params)
             return _accepted()
+        if segments == ["network"] and method == "POST":
+            return self._network(body)
         if segments == ["info"] and method == "GET":
             info = self.emu.info()
             info.pop("connection_string", None)
             return web.json_response(info)
         raise self._unknown(request)
+
+    def _network(self, body: dict[str, Any]) -> web.Response:
+        delay = body.get("responseDelay")
+        if isinstance(delay, bool) or not isinstance(delay, int | float):
+            raise bad_request("Give 'responseDelay': seconds to hold each request (0 for none).")
+        if not 0 <= delay <= MAX_RESPONSE_DELAY:
+            raise bad_request(f"'responseDelay' must be between 0 and {MAX_RESPONSE_DELAY:g}.")
+        self.emu.config.response_delay = float(delay)
+        log.info("Call Automation requests are now held %.2f s", delay)
+        return web.json_response({"responseDelay": self.emu.config.response_delay})
 
     async def _ring(self, body: dict[str, Any]) -> web.Response:
         caller = body.get("from")

@@ -37,16 +37,21 @@ from typing import Any
 from aiohttp import web
 
 from console.emulator.calls import Call, CallRegistry, new_server_call_id
-from console.emulator.config import DEFAULT_PORT, EmulatorConfig, default_data_dir
+from console.emulator.config import DEFAULT_PORT, DataDirError, EmulatorConfig, default_data_dir
 from console.emulator.delivery import CallbackDelivery
 from console.emulator.eventgrid import IncomingCalls
-from console.emulator.identity import Identity, load_identity, write_private_text
+from console.emulator.identity import (
+    Identity,
+    data_dir_lock,
+    load_identity,
+    write_private_text,
+)
 from console.emulator.rest import KEYS_PATH, OPENID_PATH, build_app
 from console.emulator.scenario import Scenario, load_scenario
 from console.emulator.tls import ensure_certificate, server_context
 from console.emulator.tokens import TokenIssuer
 
-__all__ = ["DEFAULT_PORT", "Emulator", "EmulatorConfig", "default_data_dir"]
+__all__ = ["DEFAULT_PORT", "DataDirError", "Emulator", "EmulatorConfig", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +84,17 @@ class Emulator:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         cfg = self.config
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.scenario = load_scenario(cfg.scenario)  # a bad scenario fails before binding
-        self._identity = load_identity(cfg.data_dir, cfg.access_key, cfg.audience)
-        self.cert_path, key_path = ensure_certificate(cfg.data_dir, cfg.host)
-        # The issuer is the endpoint, known once bound; tokens are only minted after that.
-        self._tokens = TokenIssuer(cfg.data_dir, issuer="", audience=self._identity.audience)
+        try:
+            with data_dir_lock(cfg.data_dir):
+                self._identity = load_identity(cfg.data_dir, cfg.access_key, cfg.audience)
+                self.cert_path, key_path = ensure_certificate(cfg.data_dir, cfg.host)
+                # The issuer is the endpoint, known once bound; tokens are minted after that.
+                self._tokens = TokenIssuer(
+                    cfg.data_dir, issuer="", audience=self._identity.audience
+                )
+        except OSError as exc:
+            raise DataDirError(cfg.data_dir, exc) from exc
         self._delivery = CallbackDelivery(self._tokens.callback_token)
         await self._delivery.start()
         self._calls = CallRegistry(

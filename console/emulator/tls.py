@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
-import os
 import ssl
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from console.emulator.identity import write_private_bytes
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,6 @@ def _usable(cert_path: Path, key_path: Path, host: str) -> bool:
     return dns <= set(san.get_values_for_type(x509.DNSName)) and ips <= set(
         san.get_values_for_type(x509.IPAddress)
     )
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(path, 0o600)
 
 
 def ensure_certificate(data_dir: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -111,7 +105,7 @@ def ensure_certificate(data_dir: Path, host: str = "127.0.0.1") -> tuple[Path, P
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(
+    write_private_bytes(
         key_path,
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -119,7 +113,7 @@ def ensure_certificate(data_dir: Path, host: str = "127.0.0.1") -> tuple[Path, P
             serialization.NoEncryption(),
         ),
     )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private_bytes(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     return cert_path, key_path
 
 

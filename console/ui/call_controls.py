@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.acs.identifiers import InvalidTargetError, validate_target
-from console.ui.icons import icon
+from console.ui.icons import icon, themed
 from console.ui.theme import current_scheme
 
 _KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
@@ -100,7 +100,7 @@ class CallControls(QFrame):
         row.addWidget(self.target, 1)
 
         self.dial_button = QToolButton(self)
-        self.dial_button.setIcon(icon("dialpad", s.text))
+        themed(self.dial_button, "dialpad")
         self.dial_button.setIconSize(QSize(20, 20))
         self.dial_button.setToolTip("Dial pad")
         self.dial_button.setAccessibleName("Dial pad")

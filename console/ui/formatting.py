@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QTextCharFormat
 
-from console.transcript.model import Marker, Phrase, PhraseStatus, Transcript, describe_marker
+from console.acs import locales
+from console.transcript.model import (
+    Marker,
+    MarkerKind,
+    Phrase,
+    PhraseStatus,
+    Transcript,
+    describe_marker,
+)
 from console.ui import palette
 from console.ui.palette import Scheme
 from console.ui.phrase_view import Fragment, char_format
@@ -155,7 +163,19 @@ class Styler:
 
     def marker(self, marker: Marker, transcript: Transcript) -> list[Fragment]:
         at = clock(transcript.time_of(marker))
-        return [Fragment(f"──  {describe_marker(marker)} · {at}  ──", self._marker_fmt)]
+        return [Fragment(f"──  {marker_label(marker)} · {at}  ──", self._marker_fmt)]
+
+
+def marker_label(marker: Marker) -> str:
+    """Operator wording for a timeline marker."""
+    kind, detail = marker.kind, marker.detail
+    if kind == MarkerKind.LOCALE_CHANGED and detail:
+        return f"Language: {locales.display_name(detail)} ({detail})"
+    if kind == MarkerKind.TRANSCRIPTION_STARTED:
+        return f"Transcription started ({detail})" if detail else "Transcription started"
+    if kind == MarkerKind.CALL_CONNECTED:
+        return "Call connected"
+    return describe_marker(marker)
 
 
 def is_abandoned(phrase: Phrase) -> bool:

@@ -83,6 +83,33 @@ def icon(name: str, tint: QColor | str, disabled: QColor | str | None = None) ->
     return QIcon(_SvgEngine(name, tint_s, dis))
 
 
+# Widgets and actions whose icon follows the theme: (object, icon name, scheme attribute).
+_THEMED: list[tuple[object, str, str]] = []
+
+
+def themed(target: object, name: str, role: str = "text") -> None:
+    """Give ``target`` (a button or action) an icon tinted with the scheme's ``role`` colour,
+    re-tinted by :func:`retint` when the theme changes."""
+    from console.ui.theme import current_scheme
+
+    s = current_scheme()
+    target.setIcon(icon(name, getattr(s, role), s.muted))  # type: ignore[attr-defined]
+    _THEMED.append((target, name, role))
+
+
+def retint() -> None:
+    """Re-tint every themed icon for the scheme now in force (deleted widgets are dropped)."""
+    from shiboken6 import isValid
+
+    from console.ui.theme import current_scheme
+
+    s = current_scheme()
+    alive = [(t, n, r) for t, n, r in _THEMED if isValid(t)]
+    _THEMED[:] = alive
+    for target, name, role in alive:
+        target.setIcon(icon(name, getattr(s, role), s.muted))  # type: ignore[attr-defined]
+
+
 def app_icon() -> QIcon:
     path = ICON_DIR / "app.svg"
     return QIcon(str(path)) if path.exists() else QIcon()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from console.acs.identifiers import short_label
@@ -24,6 +24,10 @@ def caller_text(incoming: Any) -> str:
 class IncomingCallBanner(QFrame):
     answer_requested = Signal(object, bool)  # incoming call, start transcription at answer
     decline_requested = Signal(object)
+    missed = Signal(object)
+
+    # ACS stops ringing an unanswered call after about 30 s; the notice goes soon after.
+    RING_TIMEOUT_MS = 45_000
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +65,9 @@ class IncomingCallBanner(QFrame):
         self.answer_button.clicked.connect(self.answer)
         self.decline_button.clicked.connect(self.decline)
         self._incoming: Any = None
+        self._timeout = QTimer(self)
+        self._timeout.setSingleShot(True)
+        self._timeout.timeout.connect(self._give_up)
         self.hide()
 
     @property
@@ -74,10 +81,18 @@ class IncomingCallBanner(QFrame):
         self.decline_button.setEnabled(True)
         self.show()
         self.answer_button.setFocus()
+        self._timeout.start(self.RING_TIMEOUT_MS)
 
     def clear(self) -> None:
+        self._timeout.stop()
         self._incoming = None
         self.hide()
+
+    def _give_up(self) -> None:
+        if self._incoming is not None:
+            incoming = self._incoming
+            self.clear()
+            self.missed.emit(incoming)
 
     def answer(self) -> None:
         if self._incoming is not None:

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -38,12 +38,12 @@ from console.ui.files import (
     copy_transcript,
 )
 from console.ui.find_bar import FindBar
-from console.ui.icons import app_icon, icon
+from console.ui.icons import app_icon, retint, themed
 from console.ui.incoming import IncomingCallBanner, caller_text
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.status import ConsoleStatusBar
 from console.ui.tasks import TaskGroup
-from console.ui.theme import apply_theme, current_scheme
+from console.ui.theme import apply_theme
 from console.ui.transcript_view import TranscriptView
 from console.ui.transcription_controls import TranscriptionControls
 
@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self._saved_revision: int | None = None
         self._last_state: SessionState | None = None
         self.review_windows: list[ReviewWindow] = []
+        self.recovery_dialog: RecoveryDialog | None = None
+        self._stats_failed = False
         self.tasks = TaskGroup(self._task_failed)
         self.setObjectName("MainWindow")
         self.setWindowTitle("ACS Transcription Console")
@@ -119,8 +121,8 @@ class MainWindow(QMainWindow):
         self._bind_runtime()
         self._render_state(SessionState(requested_locale=self.prefs.default_locale))
         self.resize(1280, 820)
-        self.event_dock.resize(1280, 170)
         self.resizeDocks([self.event_dock], [170], Qt.Orientation.Vertical)
+        self._restore_layout()
 
     # --- actions and menus ------------------------------------------------------------------
     def _action(
@@ -133,7 +135,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         act = QAction(text, self)
         if icon_name:
-            act.setIcon(icon(icon_name, current_scheme().text))
+            themed(act, icon_name)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -221,7 +223,21 @@ class MainWindow(QMainWindow):
         tc.locale_chosen.connect(self.choose_locale)
         self.banner.answer_requested.connect(self.answer_call)
         self.banner.decline_requested.connect(self.decline_call)
+        self.banner.missed.connect(
+            lambda incoming: self.add_notice(
+                Notice(
+                    time.time(),
+                    "warning",
+                    "Missed call",
+                    f"{caller_text(incoming)} called; the call was not answered.",
+                )
+            )
+        )
         self.transcript_view.rename_requested.connect(self.rename_participant)
+        self.transcript_view.copy_all_requested.connect(self.copy_all)
+        hints = QGuiApplication.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.transcript_view.flushed.connect(lambda _rev: self.find_bar.transcript_changed())
         # Focus order: target, dial pad, call, hang up, transcription, language, transcript.
         QWidget.setTabOrder(cc.target, cc.dial_button)
@@ -398,6 +414,7 @@ class MainWindow(QMainWindow):
             can_stop=can_stop,
             requested_locale=state.requested_locale,
             confirmed_locale=state.confirmed_locale,
+            failed=bool(state.last_error),
         )
         live = call in _LIVE
         self.act_hang_up.setEnabled(call in ("connecting", "connected"))
@@ -430,11 +447,18 @@ class MainWindow(QMainWindow):
     def _on_tick(self) -> None:
         self.call_controls.tick()
         rt = self.runtime
-        if rt is not None:
-            try:
-                self.status.set_stats(rt.stats())
-            except Exception:  # a listener mid-restart must not break the clock
-                log.debug("stats unavailable", exc_info=True)
+        if rt is None:
+            return
+        try:
+            stats = rt.stats()
+        except Exception:  # counters must never break the clock; say they are missing
+            if not self._stats_failed:
+                log.warning("listener statistics unavailable", exc_info=True)
+            self._stats_failed = True
+            self.status.set_stats(None)
+            return
+        self._stats_failed = False
+        self.status.set_stats(stats)
 
     def _focus_target(self) -> None:
         self.call_controls.target.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -494,11 +518,11 @@ class MainWindow(QMainWindow):
         return out
 
     def copy_all(self) -> None:
-        selected = self.transcript_view.selected_text()
-        if selected:
-            QApplication.clipboard().setText(selected)
-        elif copy_transcript(self.transcript_view.transcript):
+        """The whole transcript as plain text (Ctrl+C in a pane copies the selection)."""
+        if copy_transcript(self.transcript_view.transcript):
             self.statusBar().showMessage("Transcript copied to the clipboard.", 4000)
+        else:
+            self.statusBar().showMessage("There is no transcript text to copy yet.", 4000)
 
     def open_transcript(self) -> ReviewWindow | None:
         path = ask_open_path(self, self._transcripts_dir())
@@ -519,18 +543,23 @@ class MainWindow(QMainWindow):
         win.show()
         return win
 
-    def offer_recovery(self, *, startup: bool = False) -> list[ReviewWindow]:
-        journals = find_unfinished(self.data_dir)
+    def offer_recovery(self, *, startup: bool = False) -> RecoveryDialog | None:
+        """Offer journals of calls that did not end cleanly (non-blocking dialog)."""
+        try:
+            journals = find_unfinished(self.data_dir)
+        except OSError as exc:
+            log.warning("journals unreadable: %s", exc)
+            journals = []
         if not journals:
             if not startup:
-                QMessageBox.information(
-                    self, "Nothing to recover", "There are no unsaved transcripts."
-                )
-            return []
+                self.statusBar().showMessage("There are no unsaved transcripts to recover.", 5000)
+            return None
         dialog = RecoveryDialog(journals, self)
-        if dialog.exec() != RecoveryDialog.DialogCode.Accepted:
-            return []
-        return self.apply_recovery(dialog.choice, dialog.selected())
+        dialog.accepted.connect(lambda: self.apply_recovery(dialog.choice, dialog.selected()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.recovery_dialog = dialog
+        dialog.open()
+        return dialog
 
     def apply_recovery(self, choice: str, journals: list[Any]) -> list[ReviewWindow]:
         windows = []
@@ -591,6 +620,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if prefs.theme != old.theme and isinstance(app, QApplication):
             apply_theme(app, prefs.theme)
+            self.retheme()
         self.transcript_view.set_thresholds(prefs.warn_confidence, prefs.critical_confidence)
         if not self._in_call():
             self.transcription.locale.set_locale(prefs.default_locale)
@@ -613,6 +643,22 @@ class MainWindow(QMainWindow):
                     "Connection settings take effect the next time the console starts.",
                 )
             )
+
+    def _system_scheme_changed(self, *_args: object) -> None:
+        app = QApplication.instance()
+        if self.prefs.theme == "system" and isinstance(app, QApplication):
+            apply_theme(app, "system")
+            self.retheme()
+
+    def retheme(self) -> None:
+        """Repaint everything that holds theme colours of its own."""
+        retint()
+        self.transcription.retheme()
+        self.transcript_view.restyle()
+        for win in self.review_windows:
+            win.view.restyle()
+        if self._last_state is not None:
+            self._render_state(self._last_state)
 
     def _save_prefs(self) -> None:
         try:
@@ -663,8 +709,33 @@ class MainWindow(QMainWindow):
             win.close()
         super().closeEvent(event)
 
+    def _layout_settings(self) -> QSettings:
+        # Window layout is a per-data-dir preference, so --data-dir isolates it too.
+        return QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_layout(self) -> None:
+        if not (self.data_dir / "window.ini").exists():
+            return
+        qs = self._layout_settings()
+        geometry, state = qs.value("geometry"), qs.value("state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        try:
+            qs = self._layout_settings()
+            qs.setValue("geometry", self.saveGeometry())
+            qs.setValue("state", self.saveState())
+            qs.sync()
+        except OSError as exc:  # pragma: no cover - a read-only data dir
+            log.warning("window layout not saved: %s", exc)
+
     def shutdown(self) -> None:
         """Stop timers and subscriptions; the runtime itself is stopped by its owner."""
+        if self._tick.isActive():
+            self._save_layout()
         self._tick.stop()
         self.transcript_view.close_binding()
         if self._unsubscribe_session is not None:

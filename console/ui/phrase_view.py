@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QResizeEvent,
     QTextBlockFormat,
@@ -47,6 +48,7 @@ class Entry:
 
 class PhraseView(QPlainTextEdit):
     following_changed = Signal(bool)
+    copy_all_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +61,9 @@ class PhraseView(QPlainTextEdit):
         )
         self.setCenterOnScroll(False)
         self.document().setDocumentMargin(10)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() + 1)  # read for hours: a size up from UI text
+        self.setFont(font)
         self._block_fmt = QTextBlockFormat()
         self._block_fmt.setBottomMargin(4)
         self._center_fmt = QTextBlockFormat(self._block_fmt)
@@ -146,6 +151,14 @@ class PhraseView(QPlainTextEdit):
                 event.ignore()
             return True
         return super().eventFilter(obj, event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.createStandardContextMenu(event.pos())
+        menu.addSeparator()
+        menu.addAction("Copy whole transcript", self.copy_all_requested.emit)
+        menu.addAction("Jump to live", self.jump_to_live)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     # --- content -----------------------------------------------------------------------------
     def _remove_interim(self, cursor: QTextCursor) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QLabel
 
 from console.acs.streaming import (
     TICKS_PER_SECOND,
@@ -34,7 +35,7 @@ from console.session import (
     TranscriptionState,
 )
 from console.ui.main_window import MainWindow
-from console.ui.theme import apply_theme
+from console.ui.theme import apply_theme, current_scheme
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-51c2a7"
 CUSTOMER = "4:+14255550142"
@@ -166,6 +167,37 @@ def _save(window: MainWindow, out: Path, name: str, app: QApplication) -> Path:
     return path
 
 
+def _save_with_tip(window: MainWindow, out: Path, app: QApplication) -> Path:
+    view = window.transcript_view.panes[CUSTOMER].view
+    doc = view.document()
+    needle = doc.find("Whitfield")
+    cursor = QTextCursor(needle)
+    cursor.setPosition(needle.selectionStart() + 1)
+    tip = cursor.charFormat().toolTip()
+    rect = view.cursorRect(cursor)
+    s = current_scheme()
+    label = QLabel(tip, window)
+    label.setStyleSheet(
+        f"background: {s.base}; color: {s.text}; border: 1px solid {s.border};"
+        " border-radius: 4px; padding: 6px 8px;"
+    )
+    label.adjustSize()
+    pos = view.viewport().mapTo(window, rect.bottomLeft() + QPoint(40, 10))
+    label.move(pos)
+    label.show()
+    label.raise_()
+    path = _save(window, out, "03-low-confidence", app)
+    label.hide()
+    label.deleteLater()
+    return path
+
+
+def _dispose(window: MainWindow) -> None:
+    window.shutdown()
+    window.hide()
+    window.deleteLater()
+
+
 def render_all(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -177,39 +209,23 @@ def render_all(out: Path) -> list[Path]:
     window = _window(app, "light", data_dir)
     window._render_state(SessionState(requested_locale="en-US"))
     written.append(_save(window, out, "01-idle", app))
-    window.shutdown()
-    window.close()
+    _dispose(window)
 
     window = _window(app, "light", data_dir)
     _in_call(window)
     written.append(_save(window, out, "02-in-call-three-speakers", app))
 
-    # Low confidence: zoom on the customer's pane with the tooltip's text shown as a caption.
-    pane = window.transcript_view.panes[CUSTOMER]
-    view = pane.view
-    doc = view.document()
-    block = doc.findBlockByNumber(4)
-    cursor = view.textCursor()
-    cursor.setPosition(block.position() + 8)
-    rect = view.cursorRect(cursor)
-    window.transcript_view.combined_button.click()
-    window.transcript_view.panes_button.click()
-    _settle(app)
-    from PySide6.QtWidgets import QToolTip
-
-    tip = cursor.charFormat().toolTip()
-    QToolTip.showText(view.viewport().mapToGlobal(rect.bottomLeft() + QPoint(20, 8)), tip, view)
-    written.append(_save(window, out, "03-low-confidence", app))
+    # Low confidence: the tooltip of the red phrase, drawn in the window (a real tooltip is a
+    # separate window that a grab does not include).
+    written.append(_save_with_tip(window, out, app))
     window.transcript_view.show_combined(True)
     written.append(_save(window, out, "04-combined-view", app))
-    window.shutdown()
-    window.close()
+    _dispose(window)
 
     window = _window(app, "dark", data_dir)
     _in_call(window)
     written.append(_save(window, out, "05-dark-theme", app))
-    window.shutdown()
-    window.close()
+    _dispose(window)
     apply_theme(app, "light")
     return written
 

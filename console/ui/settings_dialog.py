@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.config import Preferences, SecretStore, SecretStoreError
-from console.ui.icons import icon
+from console.ui.icons import themed
 from console.ui.locale_combo import LocaleCombo
 from console.ui.theme import current_scheme
 
@@ -198,7 +198,7 @@ class SettingsDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
         btn = QToolButton(box)
-        btn.setIcon(icon("copy", current_scheme().text))
+        themed(btn, "copy")
         btn.setToolTip("Copy")
         btn.setAccessibleName(f"Copy {edit.accessibleName()}")
         btn.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text().strip()))

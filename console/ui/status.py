@@ -69,7 +69,8 @@ class ConsoleStatusBar(QStatusBar):
 
     def set_stats(self, stats: Any | None) -> None:
         if stats is None:
-            self.packets.setText("")
+            self.packets.setText("Packet counts unavailable")
+            self.packets.setToolTip("The listeners did not report their counters.")
             return
         rejected = stats.packets_rejected
         auth = getattr(stats, "auth_rejected", 0)

@@ -30,6 +30,7 @@ from console.transcript.model import (
     Change,
     Marker,
     MarkerAdded,
+    MarkerKind,
     ParticipantAdded,
     ParticipantRenamed,
     Phrase,
@@ -38,7 +39,7 @@ from console.transcript.model import (
     Transcript,
 )
 from console.ui.formatting import Styler, Thresholds
-from console.ui.icons import icon
+from console.ui.icons import themed
 from console.ui.pane import ParticipantPane
 from console.ui.phrase_view import Entry, Fragment, PhraseView
 from console.ui.theme import current_scheme
@@ -74,12 +75,14 @@ class CombinedView(QFrame):
         layout.setContentsMargins(1, 1, 1, 1)
         self.view = PhraseView(self)
         self.view.setAccessibleName("Combined transcript, all participants")
+        self.view.setObjectName("CombinedView")
         self.view.set_jump_icon_colour(current_scheme().base)
         layout.addWidget(self.view)
 
 
 class TranscriptView(QWidget):
     rename_requested = Signal(str, str)  # raw id, name
+    copy_all_requested = Signal()
     flushed = Signal(int)  # transcript revision now on screen
     final_announced = Signal(str)
 
@@ -96,6 +99,7 @@ class TranscriptView(QWidget):
         self._layout_count = -1
         self._combined_dirty_rebuild = False
         self._origin: float | None = None
+        self._switch_markers: set[int] = set()
         self.flush_count = 0
         self.shown_revision = 0
 
@@ -122,6 +126,7 @@ class TranscriptView(QWidget):
         self.splitter: QSplitter | None = None
         self.stack.addWidget(self.split_host)
         self.combined = CombinedView(self.stack)
+        self.combined.view.copy_all_requested.connect(self.copy_all_requested)
         self.stack.addWidget(self.combined)
         outer.addWidget(self.stack, 1)
 
@@ -133,7 +138,6 @@ class TranscriptView(QWidget):
 
     # --- top bar: view switch and legend ------------------------------------------------------
     def _build_bar(self) -> QWidget:
-        s = current_scheme()
         bar = QFrame(self)
         bar.setObjectName("Legend")
         row = QHBoxLayout(bar)
@@ -141,7 +145,7 @@ class TranscriptView(QWidget):
         row.setSpacing(4)
         self.panes_button = QToolButton(bar)
         self.panes_button.setText("By speaker")
-        self.panes_button.setIcon(icon("split", s.text))
+        themed(self.panes_button, "split")
         self.panes_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.panes_button.setCheckable(True)
         self.panes_button.setChecked(True)
@@ -149,7 +153,7 @@ class TranscriptView(QWidget):
         self.panes_button.setToolTip("One pane per speaker (Ctrl+1)")
         self.combined_button = QToolButton(bar)
         self.combined_button.setText("Combined")
-        self.combined_button.setIcon(icon("combined", s.text))
+        themed(self.combined_button, "combined")
         self.combined_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.combined_button.setCheckable(True)
         self.combined_button.setAccessibleName("Show the combined chronological view")
@@ -262,6 +266,9 @@ class TranscriptView(QWidget):
             p.renamed.add(change.participant.raw_id)
         elif isinstance(change, MarkerAdded):
             p.settled.append(change.marker)
+            t = self.transcript
+            if change.marker.kind == MarkerKind.LOCALE_CHANGED and t is not None and t.final_count:
+                self._switch_markers.add(change.marker.seq)
         self._schedule()
 
     def _schedule(self) -> None:
@@ -295,6 +302,8 @@ class TranscriptView(QWidget):
         marker_seen = False
         for item in p.settled:
             if isinstance(item, Marker):
+                if not self._marker_in_panes(item):
+                    continue
                 entry = self._marker_entry(item, keyed=False)
                 for raw_id in self.panes:
                     per_pane.setdefault(raw_id, []).append(entry)
@@ -369,6 +378,15 @@ class TranscriptView(QWidget):
             frags = self._styler.final(phrase, colour, speaker=name, transcript=self.transcript)
         return Entry(frags, key=(phrase.start, 1.0, float(phrase.seq)))
 
+    def _marker_in_panes(self, marker: Marker) -> bool:
+        """Panes show what changes how to read the text after it; the rest is in Combined."""
+        if marker.kind == MarkerKind.CALL_CONNECTED:
+            return False
+        if marker.kind == MarkerKind.LOCALE_CHANGED:
+            # A confirmation before any text is not a switch; "transcription started" says it.
+            return marker.seq in self._switch_markers
+        return True
+
     def _marker_entry(self, marker: Marker, *, keyed: bool) -> Entry:
         assert self.transcript is not None
         frags = self._styler.marker(marker, self.transcript)
@@ -402,43 +420,85 @@ class TranscriptView(QWidget):
             pane.name_edit.setReadOnly(True)
             pane.name_edit.setToolTip("")
         pane.rename_requested.connect(self.rename_requested)
+        pane.view.copy_all_requested.connect(self.copy_all_requested)
         self.panes[raw_id] = pane
         self._order.append(raw_id)
 
+    def _columns(self, n: int) -> int:
+        return (
+            n
+            if n <= MAX_SIDE_BY_SIDE
+            else (MAX_SIDE_BY_SIDE if n <= 9 else math.ceil(math.sqrt(n)))
+        )
+
     def _relayout(self) -> None:
-        """Side by side up to three panes; a grid (rows of splitters) beyond that."""
-        self._layout_count = len(self._order)
-        old = self.splitter
+        """Side by side up to three panes; a grid (rows of splitters) beyond that.
+
+        A pane joining the current shape is added in place; the splitters are rebuilt only
+        when the shape changes (4th pane, 10th pane), since reparenting every pane is costly.
+        """
+        n = len(self._order)
+        old_n = max(self._layout_count, 0)
+        self._layout_count = n
+        self.empty_label.setVisible(n == 0)
+        root = self.splitter
+        same_shape = (
+            root is not None
+            and old_n > 0
+            and n > old_n
+            and (
+                n <= MAX_SIDE_BY_SIDE
+                or (old_n > MAX_SIDE_BY_SIDE and self._columns(n) == self._columns(old_n))
+            )
+        )
+        if same_shape:
+            assert root is not None
+            for raw_id in self._order[old_n:]:
+                self._place(root, raw_id, len(self._order[: self._order.index(raw_id)]), n)
+            return
         for raw_id in self._order:
             self.panes[raw_id].setParent(self.split_host)
-        if old is not None:
-            self._split_layout.removeWidget(old)
-            old.setParent(None)
-            old.deleteLater()
+        if root is not None:
+            self._split_layout.removeWidget(root)
+            root.setParent(None)
+            root.deleteLater()
             self.splitter = None
-        n = len(self._order)
-        self.empty_label.setVisible(n == 0)
         if n == 0:
             return
-        if n <= MAX_SIDE_BY_SIDE:
-            root = QSplitter(Qt.Orientation.Horizontal, self.split_host)
-            for raw_id in self._order:
-                root.addWidget(self.panes[raw_id])
-        else:
-            cols = MAX_SIDE_BY_SIDE if n <= 9 else math.ceil(math.sqrt(n))
-            root = QSplitter(Qt.Orientation.Vertical, self.split_host)
-            for start in range(0, n, cols):
-                row = QSplitter(Qt.Orientation.Horizontal, root)
-                row.setChildrenCollapsible(False)
-                for raw_id in self._order[start : start + cols]:
-                    row.addWidget(self.panes[raw_id])
-                root.addWidget(row)
+        orientation = (
+            Qt.Orientation.Horizontal if n <= MAX_SIDE_BY_SIDE else Qt.Orientation.Vertical
+        )
+        root = QSplitter(orientation, self.split_host)
         root.setChildrenCollapsible(False)
         root.setHandleWidth(8)
+        for index, raw_id in enumerate(self._order):
+            self._place(root, raw_id, index, n)
+        # Equal shares; a splitter would otherwise size panes by their content.
+        for sp in [root, *root.findChildren(QSplitter)]:
+            sp.setSizes([10_000] * sp.count())
         self.splitter = root
         self._split_layout.addWidget(root, 1)
         for raw_id in self._order:
             self.panes[raw_id].show()
+
+    def _place(self, root: QSplitter, raw_id: str, index: int, n: int) -> None:
+        pane = self.panes[raw_id]
+        if root.orientation() == Qt.Orientation.Horizontal:
+            root.addWidget(pane)
+            root.setSizes([10_000] * root.count())
+        else:
+            cols = self._columns(n)
+            row_index = index // cols
+            if row_index >= root.count():
+                row = QSplitter(Qt.Orientation.Horizontal, root)
+                row.setChildrenCollapsible(False)
+                root.addWidget(row)
+                root.setSizes([10_000] * root.count())
+            row = root.widget(row_index)
+            assert isinstance(row, QSplitter)
+            row.addWidget(pane)
+            row.setSizes([10_000] * row.count())
+        pane.show()
 
     # --- operator actions ------------------------------------------------------------------------
     def show_combined(self, on: bool) -> None:
@@ -452,12 +512,13 @@ class TranscriptView(QWidget):
     def set_thresholds(self, warn: float, critical: float) -> None:
         self._thresholds.warn = warn
         self._thresholds.critical = critical
-        self._update_legend()
         self.restyle()
 
     def restyle(self) -> None:
         """Re-render with the current theme and thresholds (rare: a settings change)."""
         self._styler = Styler(current_scheme(), self._thresholds, self.font())
+        self._update_legend()
+        self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
         for pane in self.panes.values():
             pane.apply_colours()
         self.combined.view.set_jump_icon_colour(current_scheme().base)

@@ -47,6 +47,10 @@ class TranscriptionControls(QFrame):
         self._icon_start = icon("transcribe", s.text, s.muted)
         self._icon_stop = icon("stop", s.base, s.muted)
         self.toggle.setIcon(self._icon_start)
+        # Wide enough for either label, so the bar does not jump when the state flips.
+        self.toggle.setText("Stop transcription")
+        self.toggle.setMinimumWidth(self.toggle.sizeHint().width() + 32)  # + bold when checked
+        self.toggle.setText("Start transcription")
         self.locale = LocaleCombo(self)
         self.locale.setAccessibleName("Transcription language")
         self.locale.setToolTip(
@@ -62,6 +66,12 @@ class TranscriptionControls(QFrame):
         self._active = False
         self._allowed_start = (False, "Place or answer a call first.")
         self._allowed_stop = (False, "")
+        self._apply()
+
+    def retheme(self) -> None:
+        s = current_scheme()
+        self._icon_start = icon("transcribe", s.text, s.muted)
+        self._icon_stop = icon("stop", s.base, s.muted)
         self._apply()
 
     def _clicked(self) -> None:
@@ -80,6 +90,7 @@ class TranscriptionControls(QFrame):
         can_stop: tuple[bool, str],
         requested_locale: str | None,
         confirmed_locale: str | None,
+        failed: bool = False,
     ) -> None:
         self._active = transcription in ("active", "starting")
         self._allowed_start = can_start
@@ -90,7 +101,10 @@ class TranscriptionControls(QFrame):
         if confirmed_locale:
             text = f"{state} · confirmed {loc.display_name(confirmed_locale)} ({confirmed_locale})"
             if requested_locale and requested_locale != confirmed_locale and self._active:
-                text += f" · switching to {requested_locale}…"
+                if failed:
+                    text += f" · {requested_locale} was not applied (see the event log)"
+                else:
+                    text += f" · switching to {requested_locale}…"
         elif self._active and requested_locale:
             text = f"{state} · waiting for the service to confirm {requested_locale}"
         else:

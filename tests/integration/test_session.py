@@ -15,6 +15,7 @@ import pysrt
 import pytest
 import webvtt
 
+from console.acs.calls import CallServiceError
 from console.acs.events import IncomingCall
 from console.config import Profile
 from console.emulator.scenario import load_scenario
@@ -167,11 +168,28 @@ async def test_answering_an_incoming_call_starts_transcription_at_answer_time(
     await until(lambda: rung)
     assert rung[0].from_raw_id == "4:+15550123"
 
+    assert rt.stats().events_received == 0  # Event Grid deliveries are not call events
+
+    # A second caller is declined: the service forgets that call.
+    await emu.ring("+15550124", webhook_url=rt.eventgrid_url)
+    await until(lambda: len(rung) == 2)
+    await rt.decline(rung[1])
+    with pytest.raises(CallServiceError):
+        await rt.new_session().calls.answer_call(
+            rung[1].incoming_call_context, "http://127.0.0.1:9/"
+        )
+
     session = rt.new_session()
     await session.answer(rung[0], locale="en-US", start_transcription=True)
     await session.wait_for(lambda s: s.transcription is TranscriptionState.ACTIVE, WAIT)
     assert session.state.call is CallState.CONNECTED
     await until(lambda: len(session.transcript.finals) >= 1)
+    stats = rt.stats()
+    assert stats.packets_received >= 2  # metadata, then data
+    assert stats.packets_rejected == 0
+    assert stats.auth_rejected == 0
+    assert stats.streams_open == 1
+    assert stats.events_received >= 2
     await session.hang_up()
 
 

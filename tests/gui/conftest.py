@@ -1,0 +1,108 @@
+"""GUI test setup: async tests run on a qasync loop inside the Qt event loop.
+
+``pytest_asyncio_loop_factories`` gives pytest-asyncio a loop factory for tests in this folder,
+so ``async def`` tests can drive the real window while the embedded listeners, the SDK and the
+emulator run on the same loop, as they do in the application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from console.config import Preferences, Profile
+from console.emulator.server import Emulator, EmulatorConfig
+from console.runtime import ConsoleRuntime
+from console.ui.main_window import MainWindow
+from console.ui.theme import apply_theme
+
+# The offscreen platform has no window manager; it says so for hints it cannot pass on.
+_OFFSCREEN_NOISE = r"This plugin does not support"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.qt_log_ignore(_OFFSCREEN_NOISE))
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(["acs-console-tests"])
+    return app
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    return {"qasync": lambda: qasync.QEventLoop(_application())}
+
+
+@pytest.fixture
+def app(qapp: QApplication) -> QApplication:
+    apply_theme(qapp, "light")
+    return qapp
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> Any:
+    """Let the loop run until ``predicate()`` is truthy (GUI and network keep running)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Console:
+    emulator: Emulator
+    runtime: ConsoleRuntime
+    window: MainWindow
+    data_dir: Path
+
+
+@contextlib.asynccontextmanager
+async def running_console(
+    data_dir: Path, *, scenario: str = "support-call", speed: float = 8.0
+) -> AsyncIterator[Console]:
+    """The real window on a real runtime, talking to a real emulator through the SDK.
+
+    Used as ``async with`` inside the test body: everything is shut down while the test's
+    loop still runs (pytest-qt processes Qt events after the test, when the qasync loop no
+    longer runs, so nothing may be left in flight by then).
+    """
+    cfg = EmulatorConfig(
+        data_dir=data_dir / "emulator", scenario=scenario, speed=speed, answer_delay=0.5
+    )
+    async with Emulator(cfg) as emu:
+        profile = Profile.local(emu.info(), speed=speed)
+        async with ConsoleRuntime(profile, data_dir=data_dir) as runtime:
+            window = MainWindow(runtime, prefs=Preferences(), data_dir=data_dir)
+            window.show()
+            try:
+                yield Console(emu, runtime, window, data_dir)
+            finally:
+                session = window.session
+                await window.tasks.wait()
+                if session is not None and window._in_call():
+                    with contextlib.suppress(Exception):
+                        await session.hang_up()
+                    with contextlib.suppress(TimeoutError):
+                        await session.wait_for(lambda s: s.call.value != "disconnecting", 5)
+                window.shutdown()
+                window.hide()
+                window.deleteLater()

@@ -1,0 +1,133 @@
+"""The network answers slowly: actions time out with a plain message, the loop never stalls,
+and the same action succeeds once the network is back."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from reliability_kit import WAIT, local_profile
+
+from console.acs.calls import CallServiceOptions
+from console.emulator import hmac_auth
+from console.emulator.server import Emulator
+from console.runtime import ConsoleRuntime
+from console.session import CallState, SessionError, TranscriptionState
+
+
+class Ticker:
+    """A task that should wake every 10 ms; records the longest gap it saw."""
+
+    def __init__(self) -> None:
+        self.max_gap = 0.0
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            now = loop.time()
+            self.max_gap = max(self.max_gap, now - last)
+            self.ticks += 1
+            last = now
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+@pytest.fixture
+async def ticker() -> AsyncIterator[Ticker]:
+    t = Ticker()
+    t.start()
+    try:
+        yield t
+    finally:
+        await t.stop()
+
+
+async def set_response_delay(emu: Emulator, seconds: float) -> dict[str, Any]:
+    """The emulator's admin endpoint, HMAC-signed like every request to it."""
+    url = f"{emu.endpoint}/emulator/network"
+    body = f'{{"responseDelay": {seconds}}}'.encode()
+    headers = hmac_auth.sign("POST", url, body, base64.b64decode(emu.access_key))
+    headers["Content-Type"] = "application/json"
+    ctx = ssl.create_default_context(cafile=str(emu.cert_path))
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as http,
+        http.post(url, data=body, headers=headers) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        answer: dict[str, Any] = await resp.json()
+        return answer
+
+
+async def test_timeouts_say_so_never_block_and_the_retry_works(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
+    ticker: Ticker,
+) -> None:
+    emu = await make_emulator()
+    options = CallServiceOptions(connection_timeout=0.5, read_timeout=0.5, retry_total=0)
+    rt = await make_runtime(local_profile(emu), call_options=options)
+    session = rt.new_session()
+    errors: list[str] = []
+    session.subscribe(on_notice=lambda n: errors.append(n.text) if n.level == "error" else None)
+
+    assert await set_response_delay(emu, 2.0) == {"responseDelay": 2.0}
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(SessionError, match="did not answer in time"):
+        await session.place("+15550100", locale="en-US")
+    assert loop.time() - started < 1.5  # the client's timeout, not the network's delay
+    assert session.state.call is CallState.FAILED
+    assert errors == ["Placing the call failed: the service did not answer in time. Try again."]
+    assert session.state.last_error == errors[0]
+
+    # The request that timed out had no effect; the retry places exactly one call.
+    await set_response_delay(emu, 0)
+    await session.place("+15550100", locale="en-US")
+    await session.wait_for(lambda s: s.call is CallState.CONNECTED, WAIT)
+    assert len(emu.calls.active()) == 1
+
+    # A mid-call action times out the same way and can be retried too.
+    await set_response_delay(emu, 2.0)
+    with pytest.raises(SessionError, match="did not answer in time"):
+        await session.start_transcription("en-US")
+    assert session.state.transcription is TranscriptionState.FAILED
+    assert session.state.call is CallState.CONNECTED  # slow is not lost
+    await set_response_delay(emu, 0)
+    await session.start_transcription("en-US")
+    await session.wait_for(lambda s: s.transcription is TranscriptionState.ACTIVE, WAIT)
+
+    await session.hang_up()
+    await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, WAIT)
+    assert ticker.ticks > 50
+    assert ticker.max_gap < 0.1, f"the event loop stalled for {ticker.max_gap:.3f} s"
+
+
+async def test_the_admin_endpoint_refuses_a_bad_delay(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+) -> None:
+    emu = await make_emulator()
+    url = f"{emu.endpoint}/emulator/network"
+    ctx = ssl.create_default_context(cafile=str(emu.cert_path))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as http:
+        for body in (b'{"responseDelay": -1}', b'{"responseDelay": "slow"}', b"{}"):
+            headers = hmac_auth.sign("POST", url, body, base64.b64decode(emu.access_key))
+            headers["Content-Type"] = "application/json"
+            async with http.post(url, data=body, headers=headers) as resp:
+                assert resp.status == 400
+                assert "responseDelay" in (await resp.json())["error"]["message"]
+    assert emu.config.response_delay == 0
