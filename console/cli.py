@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operator console for Azure Communication Services call transcription.",
     )
     parser.add_argument("--version", action="version", version=f"acs-console {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="place a call on the embedded emulator through the window (offscreen), transcribe "
+        "until a Final, save JSON; exit 0 if all of it works, else 1 with the reason",
+    )
     _add_common(parser)
     sub = parser.add_subparsers(dest="command")
 
@@ -150,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         install_redaction()  # every record, whichever handler the emulator sets up
         return emulator_cli.run(args)
     _setup_logging(args.verbose)
+    if args.self_test and args.command is None:
+        from console.app import self_test
+
+        return self_test(args)
     try:
         args.data_dir = prepare_data_dir(args.data_dir)
     except ConfigError as exc:

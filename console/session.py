@@ -485,7 +485,7 @@ class CallSession:
             return export(self.transcript, path, fmt)
         except OSError as exc:
             reason = _SAVE_REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
-            log.warning("saving to %s failed: %s", path, exc)
+            log.info("saving to %s failed: %s", path, exc)
             raise SaveError(exc.errno, reason, Path(path)) from exc
 
     def close(self, *, keep_for_recovery: bool = False) -> None:

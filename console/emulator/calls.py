@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _OK = result_information(200, 0, "")
+_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds
 _ENDED = result_information(200, 7000, "The conversation has ended. DiagCode: 0#7000.@")
 _NO_ANSWER = result_information(
     408, 10004, "Call failed, the target did not answer. DiagCode: 408#10004.@"
@@ -307,6 +308,17 @@ class Call:
     async def _hang_up_after_script(self) -> None:
         assert self.conversation is not None
         await self.conversation.wait_until(self.scenario.duration + _HANGUP_AFTER_SCRIPT)
+        # What was said before the hang-up is still delivered: a feed running behind (a fast
+        # --speed, a slow consumer) gets a bounded moment to send its last Finals.
+        deadline = asyncio.get_running_loop().time() + _DRAIN_BEFORE_HANGUP
+        while (
+            self.state == "connected"
+            and self.transcription is not None
+            and self.transcription.stream is not None
+            and not self.transcription.stream.feed_finished
+            and asyncio.get_running_loop().time() < deadline
+        ):
+            await asyncio.sleep(0.05)
         if self.state == "connected":
             self.hang_up()
 

@@ -4,8 +4,8 @@ A scenario says who is on the call and what each person says when (in call time,
 connected), in one or more locales. ``speech.py`` turns it into transcription packets. The file
 format is versioned (``"format": 1``) and documented in ``resources/scenarios/README.md``.
 
-Shipped scenarios live in ``<repo>/resources/scenarios``, found relative to this file (a source
-checkout, or a bundle that keeps that layout); ``ACS_CONSOLE_SCENARIOS`` overrides the folder.
+Shipped scenarios live in ``resources/scenarios`` (found by :mod:`console.resources` in a source
+checkout, an installed wheel or a bundle); ``ACS_CONSOLE_SCENARIOS`` overrides the folder.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from console.resources import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -208,12 +210,12 @@ def is_locale(value: object) -> bool:
 
 
 def scenarios_dir() -> Path:
-    """``resources/scenarios`` beside the ``console`` package: a source checkout, or a bundle
-    (PyInstaller) that keeps that layout. ``$ACS_CONSOLE_SCENARIOS`` points elsewhere."""
+    """The shipped ``resources/scenarios`` (source checkout, wheel or bundle alike).
+    ``$ACS_CONSOLE_SCENARIOS`` points elsewhere."""
     override = os.environ.get("ACS_CONSOLE_SCENARIOS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources" / "scenarios"
+    return resource_path("scenarios")
 
 
 def available_scenarios() -> list[str]:

@@ -64,6 +64,11 @@ class TranscriptionStream:
         self._ws: ClientConnection | None = None
         self.connections = 0
 
+    @property
+    def feed_finished(self) -> bool:
+        """Every Final of the script has been sent on this stream."""
+        return self._feed.finished
+
     async def _connect(self) -> ClientConnection:
         if not may_contact(self.url):
             raise OSError("the emulator only connects to loopback transport URLs")

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from console.resources import resource_path
+
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ICON_DIR = RESOURCES / "icons"
+ICON_DIR = resource_path("icons")
 
 
 @cache
@@ -111,5 +111,12 @@ def retint() -> None:
 
 
 def app_icon() -> QIcon:
-    path = ICON_DIR / "app.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+    """The application icon: the rendered hicolor PNGs (crisp at small sizes, and shown even
+    where Qt's SVG icon plugin is missing) plus the SVG for any other size."""
+    result = QIcon()
+    for png in sorted(ICON_DIR.glob("hicolor/*/apps/*.png")):
+        result.addFile(str(png))
+    svg = ICON_DIR / "app.svg"
+    if svg.exists():
+        result.addFile(str(svg))
+    return result

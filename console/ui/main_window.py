@@ -28,6 +28,7 @@ from console.session import CallSession, Notice, SessionError, SessionState
 from console.transcript.export import TranscriptFormatError, export, load_json
 from console.transcript.journal import JournalError, find_unfinished, mark_recovered, replay
 from console.transcript.model import Transcript
+from console.ui.about import AboutDialog
 from console.ui.call_controls import CallControls
 from console.ui.event_log import EventLogDock
 from console.ui.files import (
@@ -69,6 +70,10 @@ class MainWindow(QMainWindow):
         self.prefs = prefs or Preferences()
         self.data_dir = data_dir or Path.home()
         self.secrets = secrets or SecretStore()
+        # Where Save opens and where the log goes; the app sets them (platform folders, or
+        # under --data-dir). Unset: the data dir's transcripts folder, and no log file.
+        self.save_dir: Path | None = None
+        self.log_path: Path | None = None
         self.session: CallSession | None = None
         self._unsubscribe_session: Any = None
         self._unsubscribe_incoming: Any = None
@@ -475,7 +480,7 @@ class MainWindow(QMainWindow):
 
     # --- files ---------------------------------------------------------------------------------
     def _transcripts_dir(self) -> Path:
-        d = self.data_dir / "transcripts"
+        d = self.save_dir or self.data_dir / "transcripts"
         d.mkdir(parents=True, exist_ok=True)
         return d
 
@@ -667,15 +672,18 @@ class MainWindow(QMainWindow):
             log.warning("settings not saved: %s", exc)
 
     # --- help ----------------------------------------------------------------------------------
-    def about(self) -> None:
-        from console import __version__
-
-        QMessageBox.about(
+    def about(self) -> AboutDialog:
+        dialog = AboutDialog(
+            {
+                "Data folder": self.data_dir,
+                "Transcripts": self.save_dir or self.data_dir / "transcripts",
+                "Log file": self.log_path,
+            },
             self,
-            "About",
-            f"ACS Transcription Console {__version__}\n"
-            "Operator console for Azure Communication Services call transcription.",
         )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_shortcuts(self) -> None:
         native = QKeySequence.SequenceFormat.NativeText

@@ -13,13 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from console.ui.icons import RESOURCES
+from console.resources import resource_path
 from console.ui.palette import Scheme, scheme
 
 log = logging.getLogger(__name__)
 
 THEMES = ("system", "light", "dark")
-_QSS = RESOURCES / "themes" / "console.qss"
+_QSS = resource_path("themes", "console.qss")
 _current: Scheme = scheme(False)
 
 
