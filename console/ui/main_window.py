@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.acs.calls import CallServiceError
 from console.config import Preferences, SecretStore
 from console.session import CallSession, Notice, SessionError, SessionState
 from console.transcript.export import TranscriptFormatError, export, load_json
@@ -289,6 +290,11 @@ class MainWindow(QMainWindow):
         if isinstance(exc, SessionError):
             self.statusBar().showMessage(str(exc), 8000)  # already in the event log
             return
+        if isinstance(exc, CallServiceError):
+            self.add_notice(
+                Notice(time.time(), "error", exc.operation or "Failed", exc.operator_text, str(exc))
+            )
+            return
         log.error("action failed", exc_info=exc)
         self.add_notice(
             Notice(
@@ -353,19 +359,9 @@ class MainWindow(QMainWindow):
         )
 
     def decline_call(self, incoming: Any) -> None:
-        decline = getattr(self.runtime, "decline", None)
-        if decline is None:
-            self.add_notice(
-                Notice(
-                    time.time(),
-                    "warning",
-                    "Call not declined",
-                    "This console cannot reject calls; the caller keeps ringing until the "
-                    "service gives up.",
-                )
-            )
+        if self.runtime is None:
             return
-        self._spawn(decline(incoming), "decline")
+        self._spawn(self.runtime.decline(incoming), "decline")
         self.add_notice(
             Notice(time.time(), "info", "Call declined", f"Declined {caller_text(incoming)}.")
         )
