@@ -311,7 +311,8 @@ class Call:
         # What was said before the hang-up is still delivered: a feed running behind (a fast
         # --speed, a slow consumer) gets a bounded moment to send its last Finals.
         deadline = asyncio.get_running_loop().time() + _DRAIN_BEFORE_HANGUP
-        while (
+        # The feed has no completion event to wait on; a short bounded poll is enough here.
+        while (  # noqa: ASYNC110
             self.state == "connected"
             and self.transcription is not None
             and self.transcription.stream is not None
