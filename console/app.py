@@ -34,8 +34,9 @@ from console.config import (
     default_data_dir,
     prepare_data_dir,
 )
+from console.listener.common import ListenerError
 from console.logs import RedactingFilter
-from console.resources import default_save_dir, log_dir
+from console.resources import default_save_dir, log_dir, resource_root
 from console.runtime import ConsoleRuntime
 from console.session import CallState, TranscriptionState
 from console.transcript.export import TranscriptFormatError, load_json
@@ -277,7 +278,8 @@ class _SelfTest:
         runtime = window.runtime
         if runtime is None:
             raise SelfTestFailed("the window has no call service")
-        self.say(f"window up; listeners {', '.join(runtime.addresses().values())}")
+        self.say(f"window up; resources from {resource_root()}")
+        self.say(f"listeners {', '.join(runtime.addresses().values())}")
 
         calls = window.call_controls
         calls.target.setEditText(SELF_TEST_TARGET)
@@ -373,10 +375,14 @@ class _SelfTest:
 async def _self_test_runtime(
     args: argparse.Namespace, prefs: Preferences, secrets: SecretStore
 ) -> AsyncIterator[ConsoleRuntime]:
+    started = False
     try:
         async with open_runtime(args, prefs, secrets) as runtime:
+            started = True
             yield runtime
-    except OSError as exc:  # the window would ask the operator; a self-test reports it
+    except (OSError, ValueError, ListenerError) as exc:  # a port taken, a bad scenario
+        if started:
+            raise
         raise SelfTestFailed(f"the emulator or listeners could not start: {exc}") from exc
 
 

@@ -151,9 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "emulator":
         from console.emulator import cli as emulator_cli
-        from console.logs import install_redaction
 
-        install_redaction()  # every record, whichever handler the emulator sets up
         return emulator_cli.run(args)
     _setup_logging(args.verbose)
     if args.self_test and args.command is None:

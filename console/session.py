@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from console.acs import events as ev
 from console.acs.calls import CallService, CallServiceError, TranscriptionSettings
 from console.acs.errors import explain
-from console.acs.identifiers import InvalidTargetError, validate_target
+from console.acs.identifiers import InvalidTargetError, short_label, validate_target
 from console.acs.locales import validate_locale
 from console.acs.streaming import Packet, TranscriptionData, TranscriptionMetadata
 from console.transcript.export import export
@@ -43,27 +43,31 @@ LOCALE_DEBOUNCE_S = 0.25
 # that stays "connected" forever.
 CALL_CHECK_INTERVAL_S: float | None = 10.0
 # How long one look may take, how soon a failed look is repeated, and how many failures in a
-# row mean the service is gone.
+# row mean the service is gone: refused connections are decisive sooner than slow answers.
 CALL_CHECK_TIMEOUT_S = 3.0
 _RECHECK_S = 0.5
-_LOST_AFTER_FAILURES = 2
+_LOST_AFTER = {"network": 2, "timeout": 3}
 # When the service says the call ended, its CallDisconnected event gets this long to arrive.
 _END_GRACE_S = 5.0
 # CloudEvent ids remembered to drop a redelivered callback (delivery is at least once).
 _SEEN_EVENTS = 1024
 
-# Why a save failed, in the operator's words, by errno.
+# Why a save failed, in the operator's words, by errno name (not every platform has them all).
 _SAVE_REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EFBIG: "the file is larger than this location allows (the disk or a size limit is full)",
-    errno.EROFS: "the location is read-only",
-    errno.EACCES: "there is no permission to write there",
-    errno.EPERM: "writing there is not permitted (the folder may be read-only or locked)",
-    errno.ENOENT: "the folder does not exist",
-    errno.ENOTDIR: "part of the path is not a folder",
-    errno.EISDIR: "that name is a folder",
-    errno.ENAMETOOLONG: "the file name is too long",
+    getattr(errno, name): text
+    for name, text in (
+        ("ENOSPC", "the disk is full"),
+        ("EDQUOT", "the disk quota is used up"),
+        ("EFBIG", "the file is larger than this location allows (a disk or size limit)"),
+        ("EROFS", "the location is read-only"),
+        ("EACCES", "there is no permission to write there"),
+        ("EPERM", "writing there is not permitted (the folder may be read-only or locked)"),
+        ("ENOENT", "the folder does not exist"),
+        ("ENOTDIR", "part of the path is not a folder"),
+        ("EISDIR", "that name is a folder"),
+        ("ENAMETOOLONG", "the file name is too long"),
+    )
+    if hasattr(errno, name)
 }
 
 
@@ -344,7 +348,7 @@ class CallSession:
             last_error=None,
         )
         self._open_journal({"direction": "outbound", "target": raw_target, "locale": locale})
-        self._notice("info", "Calling", f"Calling {target.strip()}…")
+        self._notice("info", "Calling", f"Calling {short_label(raw_target)}…", raw_target)
         try:
             info = await self.calls.create_call(
                 target,
@@ -546,7 +550,8 @@ class CallSession:
                 connected_at=now,
                 call_connection_id=e.call_connection_id or self.state.call_connection_id,
             )
-            self._notice("info", "Call connected", f"Connected to {self.state.target}.")
+            who = short_label(self.state.target) if self.state.target else "the other party"
+            self._notice("info", "Call connected", f"Connected to {who}.", _detail(e))
             self._start_watch()
         elif isinstance(e, ev.ParticipantsUpdated):
             pass  # the model learns them
@@ -679,11 +684,11 @@ class CallSession:
                 if self.state.call is not CallState.CONNECTED:
                     return
                 if exc.kind == "not_found":
-                    self._lost("the service no longer knows this call", exc)
+                    await self._ended_on_service("the service no longer knows this call")
                     return
-                if exc.kind in ("network", "timeout"):
+                if exc.kind in _LOST_AFTER:
                     failures += 1
-                    if failures >= _LOST_AFTER_FAILURES:
+                    if failures >= _LOST_AFTER[exc.kind]:
                         self._lost("the Call Automation service cannot be reached", exc)
                         return
                     wait = _RECHECK_S
@@ -694,14 +699,19 @@ class CallSession:
             failures = 0
             wait = self._check_interval
             if (info.state or "").lower().endswith("disconnected"):
-                # Ended on the service; its CallDisconnected may still be on the way.
-                await asyncio.sleep(_END_GRACE_S)
-                if self.state.call is CallState.CONNECTED:
-                    self._lost("the service ended the call without telling the console", None)
+                await self._ended_on_service("the service ended the call without a notice")
                 return
 
+    async def _ended_on_service(self, why: str) -> None:
+        # The call is over on the service; its CallDisconnected event may still be on the way
+        # (a remote hang-up closes the stream first), and is the better news to give.
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(lambda s: s.call is not CallState.CONNECTED, _END_GRACE_S)
+        if self.state.call is CallState.CONNECTED:
+            self._lost(why, None)
+
     def _lost(self, why: str, exc: CallServiceError | None) -> None:
-        log.warning("call lost: %s (%s)", why, exc)
+        log.info("call lost: %s (%s)", why, exc)
         self._call_ended(
             "lost",
             f"The call was lost: {why}. Every final line received so far is kept; save the "

@@ -430,6 +430,10 @@ def parse_event(element: Any) -> CallEvent:
         return _unknown(element, f"parse error: {exc.__class__.__name__}")
 
 
+# ACS posts one event per callback; Event Grid batches at most 5000 events per delivery.
+MAX_EVENTS_PER_DELIVERY = 5000
+
+
 def _load_array(body: bytes | str, what: str) -> list[Any]:
     if isinstance(body, bytes | bytearray | memoryview):
         try:
@@ -444,6 +448,12 @@ def _load_array(body: bytes | str, what: str) -> list[Any]:
         raise EventParseError(f"{what} body is not JSON: {exc.__class__.__name__}") from exc
     if not isinstance(doc, list):
         raise EventParseError(f"{what} body is not a JSON array")
+    if len(doc) > MAX_EVENTS_PER_DELIVERY:
+        # Each element becomes an event object; a body of many tiny elements must not turn a
+        # 1 MB request into hundreds of MB and seconds of loop time.
+        raise EventParseError(
+            f"{what} body has {len(doc)} elements (at most {MAX_EVENTS_PER_DELIVERY})"
+        )
     return doc
 
 

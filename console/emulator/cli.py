@@ -31,6 +31,7 @@ from console.emulator.eventgrid import RingError
 from console.emulator.scenario import ScenarioError
 from console.emulator.server import INFO_FILE, Emulator
 from console.emulator.urls import is_loopback_host
+from console.logs import install_redaction
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
 def run(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    install_redaction()  # no key, JWT or signature in its log, whoever adds a handler
     try:
         config = _config(args)
     except ValueError as exc:

@@ -24,6 +24,8 @@ Admin endpoints (HMAC-signed with the same access key, like every other request)
     Make something go wrong now (kinds: ``calls.FAULT_KINDS``); 202, or 400 when it cannot apply.
 ``GET /emulator/info``
     The emulator.json fields without the connection string.
+``POST /emulator/network`` ``{"responseDelay": seconds}``
+    A slow network: hold every Call Automation request that long (0 turns it off).
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ from pathlib import PurePath
 KEEP_PLUGINS: dict[str, set[str]] = {
     "platforms": {"qxcb", "qwayland", "qoffscreen", "qwindows", "qcocoa"},
     "platformthemes": {"qxdgdesktopportal"},  # not qgtk3: it links GTK/Pango/Cairo
-    "platforminputcontexts": {"composeplatforminputcontextplugin", "ibusplatforminputcontextplugin"},
+    "platforminputcontexts": {
+        "composeplatforminputcontextplugin",
+        "ibusplatforminputcontextplugin",
+    },
     "imageformats": {"qsvg"},
     "iconengines": {"*"},
     "styles": {"*"},

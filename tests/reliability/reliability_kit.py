@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -89,9 +88,9 @@ class EmulatorProcess:
         return json.loads((self.data_dir / "emulator.json").read_text(encoding="utf-8"))
 
     async def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye, sockets torn down by the kernel."""
+        """SIGKILL (TerminateProcess on Windows): no cleanup, sockets torn down by the OS."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        self.proc.kill()
         await self.proc.wait()
 
     async def stop(self) -> None:

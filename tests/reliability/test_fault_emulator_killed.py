@@ -1,13 +1,25 @@
-"""The service (the emulator as a separate process) is killed mid-call, then comes back."""
+"""The service (the emulator as a separate process) is killed mid-call, then comes back; and
+a call that simply ends is not mistaken for a lost one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from reliability_kit import SPEED, WAIT, EmulatorProcess, Notices, connected, until
+from reliability_kit import (
+    SPEED,
+    WAIT,
+    EmulatorProcess,
+    Notices,
+    connected,
+    free_port,
+    local_profile,
+    until,
+)
 
 from console.config import Profile
+from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallState, TranscriptionState
 from console.transcript.export import load_json
@@ -74,3 +86,27 @@ async def test_a_call_without_transcription_is_found_lost_by_the_periodic_check(
     assert session.state.last_error == seen.items[0].text
     allowed, _ = session.can_start_transcription()
     assert not allowed
+
+
+async def test_a_remote_hang_up_is_an_end_not_a_loss(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
+) -> None:
+    # The stream closes as the call ends and the call is checked at once, while the service's
+    # CallDisconnected is still being retried (the callback listener is briefly down): the
+    # operator must still read that the call ended, not that it was lost.
+    emu = await make_emulator()
+    rt = await make_runtime(local_profile(emu, callback_port=free_port()))
+    session = await connected(rt)
+    seen = Notices(session)
+    await until(lambda: len(session.transcript.finals) >= 1)
+    assert session.state.call_connection_id is not None
+    await rt.callbacks.stop()
+    emu.inject_fault(session.state.call_connection_id, "hangUp")
+    await until(lambda: not session.state.stream_connected, what="the stream to close")
+    await asyncio.sleep(0.15)  # the check has its answer: the call is over on the service
+    await rt.callbacks.start()
+    await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, WAIT)
+    assert "Call ended" in [n.title for n in seen.items]
+    assert seen.titled("Call lost") == []
+    assert session.state.last_error is None
