@@ -15,14 +15,14 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from console.acs import events as ev
-from console.acs.calls import CallService, CallServiceError, TranscriptionSettings
+from console.acs.calls import CallInfo, CallService, CallServiceError, TranscriptionSettings
 from console.acs.errors import explain
 from console.acs.identifiers import InvalidTargetError, short_label, validate_target
 from console.acs.locales import validate_locale
@@ -179,7 +179,6 @@ class CallSession:
         self._final_listeners: list[FinalListener] = []
         self._locale_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._start_on_connect = False
         self._streams: set[str] = set()
         self.packets_applied = 0
         self._unfollow: Callable[[], None] = lambda: None
@@ -340,28 +339,16 @@ class CallSession:
         except InvalidTargetError as exc:
             raise self._fail("Cannot place the call", str(exc)) from exc
         locale = self._validated_locale(locale, "Cannot place the call")
-        self._start_on_connect = start_transcription
-        self._set(
-            call=CallState.CONNECTING,
-            target=raw_target,
-            requested_locale=locale,
-            last_error=None,
-        )
-        self._open_journal({"direction": "outbound", "target": raw_target, "locale": locale})
+        self._begin_call("outbound", raw_target, locale)
         self._notice("info", "Calling", f"Calling {short_label(raw_target)}…", raw_target)
-        try:
-            info = await self.calls.create_call(
-                target,
-                self.endpoints.callback_url(session=self.id),
-                transcription=self._transcription_settings(locale, start_transcription),
-                operation_context=f"console:{self.id}",
-            )
-        except CallServiceError as exc:
-            self._set(call=CallState.FAILED, last_error=exc.operator_text)
-            raise self._fail("Call failed", exc.operator_text, str(exc)) from exc
-        self._set(call_connection_id=info.call_connection_id)
-        if start_transcription:
-            self._set(transcription=TranscriptionState.STARTING)
+        await self._set_up_call(
+            "Call failed",
+            lambda callback_url, transcription, context: self.calls.create_call(
+                target, callback_url, transcription=transcription, operation_context=context
+            ),
+            locale,
+            start_transcription,
+        )
 
     async def answer(
         self, incoming: ev.IncomingCall, *, locale: str, start_transcription: bool
@@ -369,22 +356,43 @@ class CallSession:
         if self.state.call in _LIVE_CALL:
             raise self._fail("Cannot answer", "A call is already in progress.")
         locale = self._validated_locale(locale, "Cannot answer")
-        caller = incoming.from_raw_id or "unknown caller"
-        self._start_on_connect = start_transcription
-        self._set(
-            call=CallState.CONNECTING, target=caller, requested_locale=locale, last_error=None
-        )
-        self._open_journal({"direction": "inbound", "target": caller, "locale": locale})
-        try:
-            info = await self.calls.answer_call(
+        self._begin_call("inbound", incoming.from_raw_id or "unknown caller", locale)
+        await self._set_up_call(
+            "Answer failed",
+            lambda callback_url, transcription, context: self.calls.answer_call(
                 incoming.incoming_call_context,
+                callback_url,
+                transcription=transcription,
+                operation_context=context,
+            ),
+            locale,
+            start_transcription,
+        )
+
+    def _begin_call(self, direction: str, target: str, locale: str) -> None:
+        self._set(
+            call=CallState.CONNECTING, target=target, requested_locale=locale, last_error=None
+        )
+        self._open_journal({"direction": direction, "target": target, "locale": locale})
+
+    async def _set_up_call(
+        self,
+        failure_title: str,
+        request: Callable[[str, TranscriptionSettings, str], Awaitable[CallInfo]],
+        locale: str,
+        start_transcription: bool,
+    ) -> None:
+        """Create or answer the call with transcription configured (the service needs the
+        transport URL at call setup), started at once if asked."""
+        try:
+            info = await request(
                 self.endpoints.callback_url(session=self.id),
-                transcription=self._transcription_settings(locale, start_transcription),
-                operation_context=f"console:{self.id}",
+                self._transcription_settings(locale, start_transcription),
+                f"console:{self.id}",
             )
         except CallServiceError as exc:
             self._set(call=CallState.FAILED, last_error=exc.operator_text)
-            raise self._fail("Answer failed", exc.operator_text, str(exc)) from exc
+            raise self._fail(failure_title, exc.operator_text, str(exc)) from exc
         self._set(call_connection_id=info.call_connection_id)
         if start_transcription:
             self._set(transcription=TranscriptionState.STARTING)
