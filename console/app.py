@@ -235,6 +235,16 @@ def main(args: argparse.Namespace) -> int:
             return runner.run(run())
         except KeyboardInterrupt:
             return 130
+        except RuntimeError as exc:
+            # Qt stopped its loop under us: the display went away (X server or session ended).
+            # The call's journal stays unfinished, so the next start offers to recover it.
+            log.error("the window system stopped the application: %s", exc)
+            print(
+                "acs-console: the window system closed the application (was the display lost?). "
+                "Any call in progress was autosaved; start the console again to recover it.",
+                file=sys.stderr,
+            )
+            return 1
 
 
 # --- acs-console --self-test -------------------------------------------------------------------
