@@ -8,3 +8,70 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Headless machines have no keyring backend; tests that need one install tests.memory_keyring.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "tests.memory_keyring.MemoryKeyring")
+
+
+# --- shared fixtures: an in-process emulator and a console runtime ---------------------------
+# (imported here, after the environment is set, because they pull in the console and the SDK)
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.config import Profile
+from console.emulator.server import Emulator, EmulatorConfig
+from console.runtime import ConsoleRuntime
+
+
+@pytest.fixture
+def emulator_defaults() -> dict[str, Any]:
+    """EmulatorConfig values ``make_emulator`` starts from; a test folder may override this."""
+    return {"speed": 20.0, "answer_delay": 0.5}
+
+
+@pytest.fixture
+async def make_emulator(
+    tmp_path: Path, emulator_defaults: dict[str, Any]
+) -> AsyncIterator[Callable[..., Awaitable[Emulator]]]:
+    """``await make_emulator(**config)``: a started in-process emulator, stopped at teardown."""
+    started: list[Emulator] = []
+
+    async def make(**overrides: Any) -> Emulator:
+        settings: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": 0,
+            "data_dir": tmp_path / f"emulator{len(started)}",
+            **emulator_defaults,
+            **overrides,
+        }
+        emu = Emulator(EmulatorConfig(**settings))
+        await emu.start()
+        started.append(emu)
+        return emu
+
+    try:
+        yield make
+    finally:
+        for emu in reversed(started):
+            await emu.stop()
+
+
+@pytest.fixture
+async def make_runtime(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[ConsoleRuntime]]]:
+    """``await make_runtime(profile, **kw)``: a started ConsoleRuntime in its own data dir."""
+    runtimes: list[ConsoleRuntime] = []
+
+    async def make(profile: Profile, **kwargs: Any) -> ConsoleRuntime:
+        data = tmp_path / f"console{len(runtimes)}"
+        data.mkdir()
+        rt = ConsoleRuntime(profile, data_dir=data, **kwargs)
+        await rt.start()
+        runtimes.append(rt)
+        return rt
+
+    try:
+        yield make
+    finally:
+        for rt in runtimes:
+            await rt.stop()

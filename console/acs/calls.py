@@ -142,7 +142,7 @@ class CallServiceOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _TranscriptionOptionsWithModel(TranscriptionOptions):
+class TranscriptionOptionsWithModel(TranscriptionOptions):
     """Sends the custom speech model id that SDK 1.6 drops.
 
     The public class passes ``speech_recognition_model_endpoint_id`` to a generated model whose
@@ -296,7 +296,7 @@ class CallService:
 
     def _transcription_options(self, t: TranscriptionSettings) -> TranscriptionOptions:
         locale = self._locale(t.locale, "Setting up transcription")
-        return _TranscriptionOptionsWithModel(
+        return TranscriptionOptionsWithModel(
             transport_url=t.transport_url,
             transport_type=StreamingTransportType.WEBSOCKET,
             locale=locale,

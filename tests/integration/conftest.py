@@ -17,7 +17,6 @@ import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -35,7 +34,7 @@ from azure.core.rest import HttpRequest
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.http11 import Request, Response
 
-from console.emulator.server import Emulator, EmulatorConfig
+from console.emulator.server import Emulator
 
 SPEED = 20.0  # call time runs 20x faster: a 3-minute scripted call takes 9 s
 WAIT = 5.0  # seconds any single expected thing may take to arrive
@@ -289,30 +288,14 @@ async def ws_server() -> AsyncIterator[WsRecorder]:
 
 
 @pytest.fixture
-async def make_emulator(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Emulator]]]:
-    started: list[Emulator] = []
-
-    async def make(**overrides: Any) -> Emulator:
-        settings: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": 0,
-            "data_dir": tmp_path / f"emulator{len(started)}",
-            "speed": SPEED,
-            "answer_delay": 1.0,
-            "custom_speech_models": ("11111111-2222-3333-4444-555555555555",),
-            "unreachable_targets": ("+15550000",),
-        }
-        settings.update(overrides)
-        emu = Emulator(EmulatorConfig(**settings))
-        await emu.start()
-        started.append(emu)
-        return emu
-
-    try:
-        yield make
-    finally:
-        for emu in reversed(started):
-            await emu.stop()
+def emulator_defaults() -> dict[str, Any]:
+    """What ``make_emulator`` (tests/conftest.py) starts from in these tests."""
+    return {
+        "speed": SPEED,
+        "answer_delay": 1.0,
+        "custom_speech_models": ("11111111-2222-3333-4444-555555555555",),
+        "unreachable_targets": ("+15550000",),
+    }
 
 
 @pytest.fixture

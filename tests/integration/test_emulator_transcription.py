@@ -16,9 +16,9 @@ from azure.communication.callautomation import (
 )
 from azure.communication.callautomation._generated.models import (
     StartTranscriptionRequest,
-    WebSocketTranscriptionOptions,
 )
 
+from console.acs.calls import TranscriptionOptionsWithModel
 from console.acs.streaming import (
     TICKS_PER_SECOND,
     TranscriptionData,
@@ -52,20 +52,6 @@ def options(ws: WsRecorder, *, start: bool, query: str = "") -> TranscriptionOpt
         start_transcription=start,
         enable_intermediate_results=True,
     )
-
-
-class _OptionsWithModel(TranscriptionOptions):
-    """Sends speechModelEndpointId, which SDK 1.6 drops (the console's workaround)."""
-
-    def _to_generated(self) -> WebSocketTranscriptionOptions:
-        return WebSocketTranscriptionOptions(
-            transport_url=self.transport_url,
-            transport_type=self.transport_type,
-            locale=self.locale,
-            start_transcription=self.start_transcription,
-            speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
-            enable_intermediate_results=self.enable_intermediate_results,
-        )
 
 
 async def test_start_on_connect_streams_metadata_then_data(
@@ -218,7 +204,7 @@ async def test_custom_speech_model_is_accepted_and_echoed(
     emulator: Emulator, receiver: Receiver, ws_server: WsRecorder
 ) -> None:
     async with aio_client(emulator) as client:
-        opts = _OptionsWithModel(
+        opts = TranscriptionOptionsWithModel(
             transport_url=ws_server.url(),
             transport_type=StreamingTransportType.WEBSOCKET,
             locale="en-US",

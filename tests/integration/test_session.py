@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +34,8 @@ from console.transcript.model import Phrase, PhraseChanged, PhraseStatus
 WAIT = 10.0
 
 
-@pytest.fixture
-async def make_runtime(
-    tmp_path: Path,
-) -> AsyncIterator[Callable[[Emulator], Awaitable[ConsoleRuntime]]]:
-    runtimes: list[ConsoleRuntime] = []
-
-    async def make(emu: Emulator) -> ConsoleRuntime:
-        profile = Profile.local(emu.info(), speed=emu.config.speed)
-        rt = ConsoleRuntime(profile, data_dir=tmp_path / f"console{len(runtimes)}")
-        (tmp_path / f"console{len(runtimes)}").mkdir()
-        await rt.start()
-        runtimes.append(rt)
-        return rt
-
-    try:
-        yield make
-    finally:
-        for rt in runtimes:
-            await rt.stop()
+def local(emu: Emulator) -> Profile:
+    return Profile.local(emu.info(), speed=emu.config.speed)
 
 
 class Recorder:
@@ -94,11 +77,11 @@ def finals_after(session: CallSession, at: float) -> list[Phrase]:
 
 async def test_a_call_end_to_end_with_a_locale_switch_and_every_export(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
     tmp_path: Path,
 ) -> None:
     emu = await make_emulator(scenario="multilingual", answer_delay=0.5)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = await connected_session(rt)
     seen = Recorder(session)
     assert session.state.connected_at is not None
@@ -158,10 +141,10 @@ async def test_a_call_end_to_end_with_a_locale_switch_and_every_export(
 
 async def test_answering_an_incoming_call_starts_transcription_at_answer_time(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(scenario="support-call", answer_delay=0.2)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     rung: list[IncomingCall] = []
     rt.on_incoming_call(rung.append)
     await emu.ring("+15550123", webhook_url=rt.eventgrid_url)
@@ -195,10 +178,10 @@ async def test_answering_an_incoming_call_starts_transcription_at_answer_time(
 
 async def test_starting_before_the_call_connects_is_refused_without_a_round_trip(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(answer_delay=600.0)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = rt.new_session()
     seen = Recorder(session)
     await session.place("8:acs:operator-test", locale="en-US")
@@ -215,10 +198,10 @@ async def test_starting_before_the_call_connects_is_refused_without_a_round_trip
 
 async def test_a_locale_without_region_is_refused_with_a_clear_message(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(answer_delay=0.2)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = rt.new_session()
     with pytest.raises(SessionError, match="region"):
         await session.place("+15550100", locale="en")
@@ -232,10 +215,10 @@ async def test_a_locale_without_region_is_refused_with_a_clear_message(
 
 async def test_rapid_locale_changes_send_only_the_last(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(scenario="multilingual", answer_delay=0.2)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = await connected_session(rt)
     await session.start_transcription("en-US")
     await session.wait_for(lambda s: s.confirmed_locale == "en-US", WAIT)
@@ -257,10 +240,10 @@ async def test_rapid_locale_changes_send_only_the_last(
 
 async def test_a_transcription_failure_reaches_the_operator_in_plain_words(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(answer_delay=0.2)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = await connected_session(rt)
     seen = Recorder(session)
     await session.start_transcription("en-US")
@@ -279,10 +262,10 @@ async def test_a_transcription_failure_reaches_the_operator_in_plain_words(
 
 async def test_a_call_that_cannot_be_placed_says_why(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(answer_delay=0.2, unreachable_targets=("+15550000",))
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = rt.new_session()
     seen = Recorder(session)
     await session.place("+15550000", locale="en-US")
@@ -295,12 +278,12 @@ async def test_a_call_that_cannot_be_placed_says_why(
 
 async def test_the_journal_records_every_final_and_replays_it(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     from console.transcript.journal import find_unfinished, replay
 
     emu = await make_emulator(answer_delay=0.2)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = await connected_session(rt)
     await session.start_transcription("en-US")
     await until(lambda: len(session.transcript.finals) >= 3)
@@ -323,10 +306,10 @@ async def test_the_journal_records_every_final_and_replays_it(
 
 async def test_stream_drops_mid_call_lose_and_duplicate_no_final(
     make_emulator: Callable[..., Awaitable[Emulator]],
-    make_runtime: Callable[[Emulator], Awaitable[ConsoleRuntime]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
 ) -> None:
     emu = await make_emulator(scenario="support-call", answer_delay=0.2, speed=30.0)
-    rt = await make_runtime(emu)
+    rt = await make_runtime(local(emu))
     session = rt.new_session()
     seen = Recorder(session)
     await session.place("+15550100", locale="en-US", start_transcription=True)
