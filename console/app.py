@@ -34,6 +34,7 @@ from console.config import (
     default_data_dir,
     prepare_data_dir,
 )
+from console.emulator.scenario import ScenarioError
 from console.listener.common import ListenerError
 from console.logs import RedactingFilter
 from console.resources import default_save_dir, log_dir, resource_root
@@ -90,6 +91,7 @@ async def open_runtime(
                     args.data_dir,
                     scenario=getattr(args, "scenario", None),
                     speed=getattr(args, "speed", 1.0) or 1.0,
+                    audio=getattr(args, "audio", None) or (),
                     **listen,
                 )
             )
@@ -124,6 +126,10 @@ async def run_gui(
             _give_folders(window, args)
             QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot connect", message))
             return await _show(window, close_event, on_window)
+        except ScenarioError as exc:
+            # A bad --scenario or --audio file (or --audio without the speech extra).
+            QMessageBox.critical(None, APP_NAME, f"The emulator could not start: {exc}")
+            return 2
         except OSError as exc:
             QMessageBox.critical(
                 None,

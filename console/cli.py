@@ -46,6 +46,9 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         default=d(1.0),
         help="run the emulator's conversation X times faster than real time",
     )
+    from console.emulator.cli import add_audio_argument
+
+    add_audio_argument(p, default=d(None))
     p.add_argument(
         "-v", "--verbose", action="store_true", default=d(False), help="log debug detail"
     )
@@ -123,12 +126,17 @@ def _setup_logging(verbose: bool) -> None:
 
 @contextlib.asynccontextmanager
 async def local_profile(
-    data_dir: Path, *, scenario: str | None, speed: float, **listen: object
+    data_dir: Path,
+    *,
+    scenario: str | None,
+    speed: float,
+    audio: Sequence[tuple[str, Path]] = (),
+    **listen: object,
 ) -> AsyncIterator[Profile]:
     """Start the embedded emulator and yield the profile that reaches it."""
     from console.emulator.server import Emulator, EmulatorConfig
 
-    cfg = EmulatorConfig(data_dir=data_dir / "emulator", speed=speed)
+    cfg = EmulatorConfig(data_dir=data_dir / "emulator", speed=speed, audio=tuple(audio))
     if scenario:
         cfg.scenario = scenario
     async with Emulator(cfg) as emu:

@@ -75,6 +75,13 @@ class Preferences:
     listen_host: str = "127.0.0.1"
     callback_port: int = 0
     ws_port: int = 0
+    # Stream call audio to the console for the live level meters: free and local with the
+    # emulator; with Azure it is billed per minute and needs the tunnel's bandwidth.
+    stream_audio_local: bool = True
+    stream_audio_azure: bool = False
+
+    def stream_audio_for(self, profile_kind: str) -> bool:
+        return self.stream_audio_azure if profile_kind == "azure" else self.stream_audio_local
 
     @classmethod
     def load(cls, data_dir: Path) -> Preferences:
@@ -199,14 +206,26 @@ class Profile:
     ws_port: int = 0
     allow_non_loopback: bool = False
     call_time_factor: float = 1.0  # the emulator's --speed: call seconds per wall second
+    stream_audio: bool = False  # ask for audio streaming at call setup (level meters)
+    # The embedded emulator's base URL (local profile only): its admin endpoints take
+    # participants' audio, signed with the connection string's key, trusting connection_verify.
+    emulator_endpoint: str | None = None
 
     @property
     def label(self) -> str:
         return "Local emulator" if self.kind == "local" else "Azure"
 
     @classmethod
-    def local(cls, emulator_info: dict[str, Any], *, speed: float = 1.0, **kw: Any) -> Profile:
-        """The profile for an embedded emulator, from its ``emulator.json`` values."""
+    def local(
+        cls,
+        emulator_info: dict[str, Any],
+        *,
+        speed: float = 1.0,
+        stream_audio: bool = True,
+        **kw: Any,
+    ) -> Profile:
+        """The profile for an embedded emulator, from its ``emulator.json`` values. Audio
+        streaming is on by default: it costs nothing locally."""
         return cls(
             kind="local",
             connection_string=emulator_info["connection_string"],
@@ -219,6 +238,8 @@ class Profile:
             cognitive_services_endpoint="https://emulated-speech.cognitiveservices.azure.com/",
             caller_id="+15550199",
             call_time_factor=speed,
+            emulator_endpoint=emulator_info["endpoint"],
+            stream_audio=stream_audio,
             **kw,
         )
 
@@ -259,4 +280,5 @@ class Profile:
             listen_host=prefs.listen_host,
             callback_port=prefs.callback_port,
             ws_port=prefs.ws_port,
+            stream_audio=prefs.stream_audio_azure,
         )

@@ -70,7 +70,11 @@ async def _profile(args: argparse.Namespace) -> AsyncIterator[Profile]:
         yield profile
         return
     async with local_profile(
-        args.data_dir, scenario=args.scenario, speed=args.speed, **listen
+        args.data_dir,
+        scenario=args.scenario,
+        speed=args.speed,
+        audio=getattr(args, "audio", None) or (),
+        **listen,
     ) as profile:
         yield profile
 
@@ -83,7 +87,8 @@ async def run_headless(args: argparse.Namespace) -> int:
             _profile(args) as profile,
             ConsoleRuntime(profile, data_dir=args.data_dir, default_locale=args.locale) as runtime,
         ):
-            session = runtime.new_session()
+            # No window, no level meters: the call's audio would only cost bandwidth.
+            session = runtime.new_session(stream_audio=False)
             try:
                 await _drive(session, args, profile.call_time_factor)
             except BaseException as exc:

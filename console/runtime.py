@@ -1,8 +1,8 @@
 """ConsoleRuntime: the embedded listeners and the call service for one profile.
 
-Starts the callback receiver and the transcript WebSocket server on the asyncio loop, builds the
-URLs ACS must call (loopback for the emulator, the public tunnel bases for Azure), and routes each
-incoming event and packet to the CallSession it belongs to. No Qt.
+Starts the callback receiver and the transcript (and audio) WebSocket server on the asyncio loop,
+builds the URLs ACS must call (loopback for the emulator, the public tunnel bases for Azure), and
+routes each incoming event and packet to the CallSession it belongs to. No Qt.
 """
 
 from __future__ import annotations
@@ -28,13 +28,20 @@ from console.session import CALL_CHECK_INTERVAL_S, CallSession
 log = logging.getLogger(__name__)
 
 
+# Packets of the audio streams (by class name): counted apart from the transcript's packets,
+# which they would otherwise swamp (50 frames a second per speaker).
+_AUDIO_PACKETS = ("AudioMetadata", "AudioData", "DtmfData")
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeStats:
-    packets_received: int
+    packets_received: int  # transcript packets
     packets_rejected: int  # unparsed, binary or oversized frames
     auth_rejected: int  # handshakes and callbacks refused for a bad token or secret
-    streams_open: int
+    streams_open: int  # transcript streams
     events_received: int
+    audio_packets: int = 0
+    audio_streams_open: int = 0
 
 
 class _PublicEndpoints:
@@ -51,6 +58,11 @@ class _PublicEndpoints:
     def transcription_url(self, **query: str) -> str:
         rt = self._rt
         local = rt.transcripts.url("transcription", **query)
+        return _rebase(local, rt.profile.public_websocket_base)
+
+    def audio_url(self, **query: str) -> str:
+        rt = self._rt
+        local = rt.transcripts.url("audio", **query)
         return _rebase(local, rt.profile.public_websocket_base)
 
 
@@ -77,6 +89,9 @@ class ConsoleRuntime:
         self.data_dir = data_dir
         self.default_locale = default_locale
         self.call_check_interval = call_check_interval
+        # Whether new calls ask for audio streaming (level meters); the profile's choice
+        # unless a session is told otherwise.
+        self.stream_audio = profile.stream_audio
         self._secret = new_url_secret()
         # Whatever ends up in a log line, these never do.
         register_connection_string(profile.connection_string)
@@ -148,7 +163,9 @@ class ConsoleRuntime:
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def new_session(self, *, speech_model_endpoint_id: str | None = None) -> CallSession:
+    def new_session(
+        self, *, speech_model_endpoint_id: str | None = None, stream_audio: bool | None = None
+    ) -> CallSession:
         session = CallSession(
             self.calls,
             self.endpoints,
@@ -157,6 +174,7 @@ class ConsoleRuntime:
             speech_model_endpoint_id=speech_model_endpoint_id,
             call_time_factor=self.profile.call_time_factor,
             call_check_interval=self.call_check_interval,
+            stream_audio=self.stream_audio if stream_audio is None else stream_audio,
         )
         self._sessions[session.id] = session
 
@@ -196,12 +214,16 @@ class ConsoleRuntime:
     def stats(self) -> RuntimeStats:
         ws = self.transcripts.stats
         cb = self.callbacks.stats
+        audio = sum(ws.packets.get(name, 0) for name in _AUDIO_PACKETS)
+        audio_streams = sum(1 for c in self.transcripts.connections if c.kind == "audio")
         return RuntimeStats(
-            packets_received=ws.packets_total,
+            packets_received=ws.packets_total - audio,
             packets_rejected=ws.unparsed_total + ws.binary + ws.oversized + ws.invalid_text,
             auth_rejected=ws.auth_rejected + cb.auth_rejected,
-            streams_open=ws.connections_open,
+            streams_open=ws.connections_open - audio_streams,
             events_received=cb.events_total,
+            audio_packets=audio,
+            audio_streams_open=audio_streams,
         )
 
     # --- routing ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Places or answers the call through :mod:`console.acs.calls`, tracks its state from the callback
 events, starts/stops/updates transcription, feeds transcript packets into the model and the
-journal, and tells subscribers (a window, the headless runner, a test) what changed — state
+journal (and streamed audio frames into the level meters of :mod:`console.audio_levels`, never
+the journal), and tells subscribers (a window, the headless runner, a test) what changed — state
 snapshots and operator-facing notices — through plain callbacks or an async iterator.
 """
 
@@ -22,11 +23,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from console.acs import events as ev
-from console.acs.calls import CallInfo, CallService, CallServiceError, TranscriptionSettings
-from console.acs.errors import explain
+from console.acs.calls import (
+    CallInfo,
+    CallService,
+    CallServiceError,
+    MediaStreamingSettings,
+    TranscriptionSettings,
+)
+from console.acs.errors import explain, explain_media_failure
 from console.acs.identifiers import InvalidTargetError, short_label, validate_target
 from console.acs.locales import validate_locale
-from console.acs.streaming import Packet, TranscriptionData, TranscriptionMetadata
+from console.acs.streaming import (
+    AudioData,
+    AudioMetadata,
+    Packet,
+    TranscriptionData,
+    TranscriptionMetadata,
+)
+from console.audio_levels import AudioLevels
 from console.transcript.export import export
 from console.transcript.journal import Journal
 from console.transcript.model import Transcript
@@ -88,7 +102,16 @@ class TranscriptionState(Enum):
     FAILED = "failed"
 
 
+class MediaStreamingState(Enum):
+    OFF = "off"  # not asked for on this call
+    REQUESTED = "requested"  # asked for at call setup; the service has not started it yet
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
 _LIVE_CALL = (CallState.CONNECTING, CallState.CONNECTED, CallState.DISCONNECTING)
+_MEDIA_ON = (MediaStreamingState.REQUESTED, MediaStreamingState.ACTIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +134,9 @@ class SessionState:
     connected_at: float | None = None
     requested_locale: str | None = None
     confirmed_locale: str | None = None
-    stream_connected: bool = False
+    stream_connected: bool = False  # a transcript stream is open
+    media_streaming: MediaStreamingState = MediaStreamingState.OFF
+    audio_connected: bool = False  # an audio stream is open
     last_error: str | None = None
 
 
@@ -146,6 +171,8 @@ class Endpoints(Protocol):
 
     def transcription_url(self, **query: str) -> str: ...
 
+    def audio_url(self, **query: str) -> str: ...
+
 
 StateListener = Callable[[SessionState], None]
 NoticeListener = Callable[[Notice], None]
@@ -164,6 +191,7 @@ class CallSession:
         call_time_factor: float = 1.0,
         clock: Callable[[], float] = time.time,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
+        stream_audio: bool = False,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.calls = calls
@@ -179,8 +207,12 @@ class CallSession:
         self._final_listeners: list[FinalListener] = []
         self._locale_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._streams: set[str] = set()
+        self._streams: set[int] = set()  # open transcript streams
+        self._audio_streams: set[int] = set()
         self.packets_applied = 0
+        # Ask for audio streaming at call setup; its frames only feed the level meters.
+        self.stream_audio = stream_audio
+        self.audio = AudioLevels()
         self._unfollow: Callable[[], None] = lambda: None
         self._check_interval = call_check_interval
         self._check_now = asyncio.Event()
@@ -322,6 +354,16 @@ class CallSession:
                 f"The transcript cannot be autosaved ({exc.strerror or exc}); save it manually.",
             )
 
+    def _media_settings(self) -> MediaStreamingSettings | None:
+        if not self.stream_audio:
+            return None
+        return MediaStreamingSettings(
+            transport_url=self.endpoints.audio_url(session=self.id),
+            start=True,
+            audio_channel="unmixed",
+            sample_rate=16000,
+        )
+
     def _transcription_settings(self, locale: str, start: bool) -> TranscriptionSettings:
         return TranscriptionSettings(
             transport_url=self.endpoints.transcription_url(session=self.id),
@@ -343,8 +385,12 @@ class CallSession:
         self._notice("info", "Calling", f"Calling {short_label(raw_target)}…", raw_target)
         await self._set_up_call(
             "Call failed",
-            lambda callback_url, transcription, context: self.calls.create_call(
-                target, callback_url, transcription=transcription, operation_context=context
+            lambda callback_url, transcription, media, context: self.calls.create_call(
+                target,
+                callback_url,
+                transcription=transcription,
+                media_streaming=media,
+                operation_context=context,
             ),
             locale,
             start_transcription,
@@ -359,10 +405,11 @@ class CallSession:
         self._begin_call("inbound", incoming.from_raw_id or "unknown caller", locale)
         await self._set_up_call(
             "Answer failed",
-            lambda callback_url, transcription, context: self.calls.answer_call(
+            lambda callback_url, transcription, media, context: self.calls.answer_call(
                 incoming.incoming_call_context,
                 callback_url,
                 transcription=transcription,
+                media_streaming=media,
                 operation_context=context,
             ),
             locale,
@@ -378,22 +425,29 @@ class CallSession:
     async def _set_up_call(
         self,
         failure_title: str,
-        request: Callable[[str, TranscriptionSettings, str], Awaitable[CallInfo]],
+        request: Callable[
+            [str, TranscriptionSettings, MediaStreamingSettings | None, str], Awaitable[CallInfo]
+        ],
         locale: str,
         start_transcription: bool,
     ) -> None:
-        """Create or answer the call with transcription configured (the service needs the
-        transport URL at call setup), started at once if asked."""
+        """Create or answer the call with transcription (and audio streaming, if on)
+        configured, since the service needs their transport URLs at call setup; transcription
+        starts at once if asked, audio streaming always does."""
+        media = self._media_settings()
         try:
             info = await request(
                 self.endpoints.callback_url(session=self.id),
                 self._transcription_settings(locale, start_transcription),
+                media,
                 f"console:{self.id}",
             )
         except CallServiceError as exc:
             self._set(call=CallState.FAILED, last_error=exc.operator_text)
             raise self._fail(failure_title, exc.operator_text, str(exc)) from exc
         self._set(call_connection_id=info.call_connection_id)
+        if media is not None and self.state.media_streaming is MediaStreamingState.OFF:
+            self._set(media_streaming=MediaStreamingState.REQUESTED)
         if start_transcription:
             self._set(transcription=TranscriptionState.STARTING)
 
@@ -431,6 +485,38 @@ class CallSession:
         except CallServiceError as exc:
             self._set(transcription=TranscriptionState.ACTIVE, last_error=exc.operator_text)
             raise self._fail("Could not stop transcription", exc.operator_text, str(exc)) from exc
+
+    async def start_media_streaming(self) -> None:
+        """Resume audio streaming on a call set up with it (after it was stopped)."""
+        s = self.state
+        if s.call is not CallState.CONNECTED or s.call_connection_id is None:
+            raise self._fail("Cannot start audio streaming", "There is no connected call.")
+        if s.media_streaming is MediaStreamingState.OFF:
+            raise self._fail(
+                "Cannot start audio streaming",
+                "This call was placed with audio streaming off; turn it on in Settings for the "
+                "next call.",
+            )
+        previous = s.media_streaming
+        self._set(media_streaming=MediaStreamingState.REQUESTED)
+        try:
+            await self.calls.start_media_streaming(s.call_connection_id, operation_context="audio")
+        except CallServiceError as exc:
+            self._set(media_streaming=previous)
+            raise self._fail("Audio streaming not started", exc.operator_text, str(exc)) from exc
+
+    async def stop_media_streaming(self) -> None:
+        s = self.state
+        if (
+            s.call is not CallState.CONNECTED
+            or s.call_connection_id is None
+            or s.media_streaming not in _MEDIA_ON
+        ):
+            raise self._fail("Cannot stop audio streaming", "Audio is not streaming.")
+        try:
+            await self.calls.stop_media_streaming(s.call_connection_id, operation_context="audio")
+        except CallServiceError as exc:
+            raise self._fail("Audio streaming not stopped", exc.operator_text, str(exc)) from exc
 
     def request_locale(self, locale: str) -> None:
         """Ask for a new locale; a request superseded before it was sent is cancelled."""
@@ -509,6 +595,7 @@ class CallSession:
         self._stop_watch()
         for task in list(self._tasks):
             task.cancel()
+        self.audio.reset()
         if self.journal is not None:
             self._unfollow()
             self.journal.close(clean=not keep_for_recovery)
@@ -594,9 +681,41 @@ class CallSession:
             )
             self._set(transcription=TranscriptionState.FAILED, last_error=exp.text)
             self._notice("error", exp.title or "Transcription failed", exp.text, _detail(e))
+        elif isinstance(e, ev.MediaStreamingEvent):
+            self._media_event(e)
         elif isinstance(e, ev.UnknownEvent):
             self._notice(
                 "info", "Event", f"Received {e.type or 'an unrecognised event'}.", _detail(e)
+            )
+        else:
+            self._notice("info", e.type, f"{e.type} received.", _detail(e))
+
+    def _media_event(self, e: ev.MediaStreamingEvent) -> None:
+        if isinstance(e, ev.MediaStreamingStarted):
+            self._set(media_streaming=MediaStreamingState.ACTIVE)
+            self._notice(
+                "info",
+                "Audio streaming started",
+                "The call's audio is streaming to this console; the level meters are live.",
+                _detail(e),
+            )
+        elif isinstance(e, ev.MediaStreamingStopped):
+            self._set(media_streaming=MediaStreamingState.STOPPED)
+            self.audio.reset()
+            self._notice(
+                "info",
+                "Audio streaming stopped",
+                "The level meters are off. The call and its transcription continue.",
+                _detail(e),
+            )
+        elif isinstance(e, ev.MediaStreamingFailed):
+            self._set(media_streaming=MediaStreamingState.FAILED)
+            self.audio.reset()
+            self._notice(
+                "warning",
+                "Audio streaming failed",
+                explain_media_failure(e.status_details, e.result.message if e.result else None),
+                _detail(e),
             )
         else:
             self._notice("info", e.type, f"{e.type} received.", _detail(e))
@@ -645,10 +764,14 @@ class CallSession:
         self._stop_watch()
         if how != "ended":  # a CallDisconnected event already marked a normal end
             self.transcript.add_marker("call_disconnected", self._clock(), how)
+        media = self.state.media_streaming
+        self.audio.reset()
         self._set(
             call=CallState.DISCONNECTED,
             transcription=TranscriptionState.STOPPED,
             stream_connected=False,
+            media_streaming=MediaStreamingState.STOPPED if media in _MEDIA_ON else media,
+            audio_connected=False,
             last_error=text if how != "ended" else self.state.last_error,
         )
         level = "info" if how == "ended" else "warning"
@@ -727,10 +850,20 @@ class CallSession:
         )
 
     def stream_opened(self, conn: StreamConnection) -> None:
+        if conn.kind == "audio":
+            self._audio_streams.add(conn.id)
+            self._set(audio_connected=True)
+            return
         self._streams.add(conn.id)
         self._set(stream_connected=True)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
+        if conn.kind == "audio":
+            self._audio_streams.discard(conn.id)
+            if not self._audio_streams:
+                self.audio.reset()  # no audio arrives any more: the meters read empty
+                self._set(audio_connected=False)
+            return
         self._streams.discard(conn.id)
         self._set(stream_connected=bool(self._streams))
         if (
@@ -755,6 +888,17 @@ class CallSession:
             if final:
                 for fn in self._final_listeners:
                     fn(packet)  # type: ignore[arg-type]
+        elif isinstance(packet, AudioData):
+            # Audio only feeds the level meters: never the transcript or the journal.
+            if self.state.call not in _LIVE_CALL:
+                return  # frames still in flight after the call ended
+            if self.audio.feed(packet) and packet.participant_raw_id:
+                # Someone is heard before they are transcribed: they get their pane now.
+                self.transcript.learn_participants((packet.participant_raw_id,))
+        elif isinstance(packet, AudioMetadata):
+            self.audio.set_format(packet)
+            if self.state.media_streaming is MediaStreamingState.REQUESTED:
+                self._set(media_streaming=MediaStreamingState.ACTIVE)
         elif isinstance(packet, TranscriptionMetadata):
             self.transcript.apply_metadata(packet, received_at=now)
             if self.journal is not None:
@@ -771,7 +915,7 @@ def _detail(e: ev.CallEvent) -> str:
         parts.append(f"code {r.code}/{r.sub_code}")
         if r.message:
             parts.append(repr(r.message))
-    details = getattr(e, "transcription_status_details", None)
+    details = getattr(e, "transcription_status_details", None) or getattr(e, "status_details", None)
     if details:
         parts.append(f"details {details}")
     if e.operation_context:

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from azure.communication.callautomation import (
+    AudioFormat,
     CommunicationIdentifier,
     CommunicationUserIdentifier,
+    MediaStreamingAudioChannelType,
+    MediaStreamingContentType,
+    MediaStreamingOptions,
     MicrosoftTeamsUserIdentifier,
     PhoneNumberIdentifier,
     StreamingTransportType,
@@ -113,6 +117,20 @@ class TranscriptionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaStreamingSettings:
+    """Audio streaming asked for at call setup (the service needs the transport URL then).
+
+    ``unmixed`` gives one stream per dominant speaker (up to four), each frame naming its
+    participant; ``mixed`` gives one flattened stream.
+    """
+
+    transport_url: str
+    start: bool = True
+    audio_channel: str = "unmixed"  # "unmixed" | "mixed"
+    sample_rate: int = 16000  # 16000 | 24000
+
+
+@dataclass(frozen=True, slots=True)
 class CallInfo:
     call_connection_id: str
     server_call_id: str | None = None
@@ -120,6 +138,7 @@ class CallInfo:
     state: str | None = None
     transcription_state: str | None = None
     transcription_locale: str | None = None
+    media_streaming_state: str | None = None
     targets: tuple[str, ...] = ()
 
 
@@ -183,6 +202,7 @@ def _raw_id(identifier: Any) -> str:
 
 def _call_info(props: Any) -> CallInfo:
     sub = getattr(props, "transcription_subscription", None)
+    media = getattr(props, "media_streaming_subscription", None)
     return CallInfo(
         call_connection_id=props.call_connection_id or "",
         server_call_id=props.server_call_id,
@@ -190,6 +210,7 @@ def _call_info(props: Any) -> CallInfo:
         state=str(props.call_connection_state) if props.call_connection_state else None,
         transcription_state=str(sub.state) if sub is not None and sub.state else None,
         transcription_locale=getattr(sub, "locale", None) if sub is not None else None,
+        media_streaming_state=str(media.state) if media is not None and media.state else None,
         targets=tuple(_raw_id(t) for t in (props.targets or ())),
     )
 
@@ -306,6 +327,26 @@ class CallService:
         )
 
     @staticmethod
+    def _media_options(m: MediaStreamingSettings) -> MediaStreamingOptions:
+        # The SDK sends enum values verbatim (no validation, no case folding): use its enums.
+        channel = (
+            MediaStreamingAudioChannelType.MIXED
+            if m.audio_channel == "mixed"
+            else MediaStreamingAudioChannelType.UNMIXED
+        )
+        audio_format = (
+            AudioFormat.PCM24_K_MONO if m.sample_rate == 24000 else AudioFormat.PCM16_K_MONO
+        )
+        return MediaStreamingOptions(
+            transport_url=m.transport_url,
+            transport_type=StreamingTransportType.WEBSOCKET,
+            content_type=MediaStreamingContentType.AUDIO,
+            audio_channel_type=channel,
+            start_media_streaming=m.start,
+            audio_format=audio_format,
+        )
+
+    @staticmethod
     def _locale(locale: str, operation: str) -> str:
         try:
             return validate_locale(locale)
@@ -318,6 +359,7 @@ class CallService:
         callback_url: str,
         *,
         transcription: TranscriptionSettings | None = None,
+        media_streaming: MediaStreamingSettings | None = None,
         operation_context: str | None = None,
     ) -> CallInfo:
         identifier = to_identifier(target)
@@ -337,6 +379,8 @@ class CallService:
             kwargs["source_caller_id_number"] = PhoneNumberIdentifier(self.options.caller_id)
         if transcription is not None:
             kwargs["transcription"] = self._transcription_options(transcription)
+        if media_streaming is not None:
+            kwargs["media_streaming"] = self._media_options(media_streaming)
         props = await self._run(
             "Placing the call", lambda: self._client.create_call(identifier, callback_url, **kwargs)
         )
@@ -348,6 +392,7 @@ class CallService:
         callback_url: str,
         *,
         transcription: TranscriptionSettings | None = None,
+        media_streaming: MediaStreamingSettings | None = None,
         operation_context: str | None = None,
     ) -> CallInfo:
         kwargs: dict[str, Any] = {
@@ -356,6 +401,8 @@ class CallService:
         }
         if transcription is not None:
             kwargs["transcription"] = self._transcription_options(transcription)
+        if media_streaming is not None:
+            kwargs["media_streaming"] = self._media_options(media_streaming)
         props = await self._run(
             "Answering the call",
             lambda: self._client.answer_call(incoming_call_context, callback_url, **kwargs),
@@ -451,6 +498,25 @@ class CallService:
         await self._run(
             "Stopping transcription",
             lambda: conn._call_media_client.stop_transcription(call_connection_id, request),
+        )
+
+    async def start_media_streaming(
+        self, call_connection_id: str, *, operation_context: str | None = None
+    ) -> None:
+        """Resume audio streaming (the call must have been set up with media streaming)."""
+        conn = self._connection(call_connection_id)
+        await self._run(
+            "Starting audio streaming",
+            lambda: conn.start_media_streaming(operation_context=operation_context),
+        )
+
+    async def stop_media_streaming(
+        self, call_connection_id: str, *, operation_context: str | None = None
+    ) -> None:
+        conn = self._connection(call_connection_id)
+        await self._run(
+            "Stopping audio streaming",
+            lambda: conn.stop_media_streaming(operation_context=operation_context),
         )
 
     async def hang_up(self, call_connection_id: str, *, for_everyone: bool = True) -> None:

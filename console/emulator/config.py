@@ -47,6 +47,8 @@ class EmulatorConfig:
     # A slow network: every Call Automation request is held this long before it is handled;
     # a request whose client gave up meanwhile is dropped unhandled, as if lost on the way.
     response_delay: float = 0.0
+    # Participants who speak from a WAV file from call time 0 (raw id, path): --audio RAW=FILE.
+    audio: tuple[tuple[str, Path], ...] = ()
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
@@ -58,3 +60,4 @@ class EmulatorConfig:
             raise ValueError(f"response_delay must be between 0 and {MAX_RESPONSE_DELAY:g} s")
         self.custom_speech_models = tuple(self.custom_speech_models)
         self.unreachable_targets = tuple(self.unreachable_targets)
+        self.audio = tuple((raw, Path(path).expanduser()) for raw, path in self.audio)

@@ -14,8 +14,11 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import urlsplit
+from email.utils import parsedate_to_datetime
+
+from console.acs.hmac_signing import content_hash, sign, signature
+
+__all__ = ["AuthError", "content_hash", "sign", "verify"]
 
 EMPTY_BODY_HASH = base64.b64encode(hashlib.sha256(b"").digest()).decode("ascii")
 MAX_SKEW = dt.timedelta(minutes=15)
@@ -26,15 +29,6 @@ _PARAM_PARENTS = frozenset({"participants"})
 
 class AuthError(Exception):
     """The request is not authentic; the message says why (never includes secrets)."""
-
-
-def content_hash(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-
-
-def _sign(key: bytes, string_to_sign: str) -> str:
-    mac = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 def _target_variants(raw_target: str) -> list[str]:
@@ -86,22 +80,7 @@ def verify(
         raise AuthError("x-ms-date is too far from the current time")
     given = match.group(2)
     for target in _target_variants(raw_target):
-        expected = _sign(key, f"{method.upper()}\n{target}\n{';'.join(values)}")
+        expected = signature(key, f"{method.upper()}\n{target}\n{';'.join(values)}")
         if hmac.compare_digest(expected, given):
             return
     raise AuthError("signature mismatch")
-
-
-def sign(method: str, url: str, body: bytes, key: bytes) -> dict[str, str]:
-    """Headers that authenticate a request (for the emulator's own admin client)."""
-    parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    date = format_datetime(dt.datetime.now(dt.UTC), usegmt=True)
-    digest = content_hash(body)
-    signature = _sign(key, f"{method.upper()}\n{target}\n{date};{parts.netloc};{digest}")
-    return {
-        "x-ms-date": date,
-        "x-ms-content-sha256": digest,
-        "Authorization": "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256"
-        f"&Signature={signature}",
-    }

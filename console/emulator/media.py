@@ -1,7 +1,10 @@
-"""Audio streaming (start/stop media streaming): events, and a WebSocket of silent PCM frames.
+"""Audio streaming (start/stop media streaming): events, and a WebSocket of PCM frames.
 
-The emulator has no audio to stream, so it sends what the service sends for a quiet call:
-``AudioMetadata`` first, then 20 ms ``AudioData`` frames flagged ``silent`` (real time, 50/s).
+``AudioMetadata`` first, then 20 ms ``AudioData`` frames. When the call has audio (recordings,
+audio participants: ``Call.listening``) the frames carry it on the call clock: unmixed, one
+frame per participant per 20 ms of call time with ``participantRawID``, ``silent`` set from voice
+activity; mixed, one summed frame. A call with no audio gets what the service sends for a quiet
+call: silent frames in real time, 50 a second.
 """
 
 from __future__ import annotations
@@ -178,6 +181,9 @@ class MediaStreaming:
             loop = asyncio.get_running_loop()
             due = loop.time()
             while True:
+                if self.call.listening is not None:  # audio from now on (it may join later)
+                    await self._stream_audio(ws)
+                    return
                 stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
                 await ws.send(
                     json.dumps(
@@ -199,3 +205,22 @@ class MediaStreaming:
         finally:
             with contextlib.suppress(Exception):
                 await ws.close()
+
+    async def _stream_audio(self, ws: Any) -> None:
+        """The call's audio, frame by frame on the call clock, until stopped."""
+        from console.emulator.media_frames import AudioFramer
+
+        conversation = self.call.conversation
+        assert conversation is not None
+        framer = AudioFramer(
+            unmixed=self.setup.audio_channel_type.lower() == "unmixed",
+            rate=self.sample_rate,
+            start=int(conversation.call_time / FRAME_SECONDS),
+        )
+        while True:
+            listening = self.call.listening
+            now = int(conversation.call_time / FRAME_SECONDS)
+            if listening is not None:
+                for packet in framer.frames(listening.audio, now):
+                    await ws.send(json.dumps(packet))
+            await asyncio.sleep(FRAME_SECONDS / conversation.speed)

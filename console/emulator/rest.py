@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote
 from aiohttp import web
 
 from console.emulator import hmac_auth
+from console.emulator.audio_admin import LIVE_AUDIO_PATH, add_recorded_participant, live_audio
 from console.emulator.calls import Call
 from console.emulator.config import MAX_RESPONSE_DELAY
 from console.emulator.eventgrid import RingError
@@ -157,7 +158,8 @@ def build_app(emu: Emulator) -> web.Application:
         except Exception:
             log.exception("Internal error on %s %s", request.method, request.path)
             response = error_response(ServiceError(500, "InternalServerError", "Internal error."))
-        response.headers.update(_request_id_headers(request))
+        if not response.prepared:  # a finished WebSocket has sent its headers long ago
+            response.headers.update(_request_id_headers(request))
         return response
 
     @web.middleware
@@ -181,6 +183,7 @@ def build_app(emu: Emulator) -> web.Application:
     app.router.add_get(KEYS_PATH, api.keys)
     app.router.add_get(OPENID_PATH, api.openid)
     app.router.add_route("*", "/calling/{tail:.*}", api.dispatch)
+    app.router.add_get(LIVE_AUDIO_PATH, api.live_audio)
     app.router.add_route("*", "/emulator/{tail:.*}", api.admin)
     return app
 
@@ -405,6 +408,10 @@ class CallingApi:
                 raise bad_request("Give 'kind' (a string) and optionally 'params' (an object).")
             call.apply_fault(kind, params)
             return _accepted()
+        if len(segments) == 3 and segments[0] == "calls" and segments[2] == "participants":
+            if method != "POST":
+                raise ServiceError(405, "MethodNotAllowed", "Method not allowed.")
+            return add_recorded_participant(self.emu, segments[1], body)
         if segments == ["network"] and method == "POST":
             return self._network(body)
         if segments == ["info"] and method == "GET":
@@ -412,6 +419,9 @@ class CallingApi:
             info.pop("connection_string", None)
             return web.json_response(info)
         raise self._unknown(request)
+
+    async def live_audio(self, request: web.Request) -> web.StreamResponse:
+        return await live_audio(self.emu, request)
 
     def _network(self, body: dict[str, Any]) -> web.Response:
         delay = body.get("responseDelay")

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from console.emulator.recognition.wavfile import AudioFileError, wav_duration
 from console.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class ScenarioParticipant:
     raw_id: str
     display_name: str
     role: str = ""
+    audio: Path | None = None  # a WAV this participant says from call time 0
+    audio_length: float = 0.0  # its seconds
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Utterance:
     revisions: tuple[Revision, ...] = ()
     pace: float | None = None  # words per second; None: DEFAULT_PACE
     length: float | None = None  # seconds of speech; None: derived from the words and pace
+    audio: Path | None = None  # a recording of the utterance (its length is the span)
 
     def text_for(self, locale: str) -> str:
         """The text in ``locale`` if present, else the first text (scripts always have one)."""
@@ -109,8 +113,15 @@ class Scenario:
 
     @property
     def duration(self) -> float:
-        """Call time when the last utterance ends."""
-        return max((u.start + u.span(self.default_locale) for u in self.utterances), default=0.0)
+        """Call time when the last utterance (or participant recording) ends."""
+        spoken = (u.start + u.span(self.default_locale) for u in self.utterances)
+        recorded = (p.audio_length for p in self.participants)
+        return max((*spoken, *recorded), default=0.0)
+
+    @property
+    def has_audio(self) -> bool:
+        """Someone in it speaks from a recording (heard by the local recogniser)."""
+        return any(p.audio for p in self.participants) or any(u.audio for u in self.utterances)
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -121,6 +132,35 @@ class Scenario:
 
     def participant(self, raw_id: str) -> ScenarioParticipant | None:
         return next((p for p in self.participants if p.raw_id == raw_id), None)
+
+
+def with_recordings(scenario: Scenario, recordings: Iterable[tuple[str, Path]]) -> Scenario:
+    """The scenario with these participants speaking from a WAV each (``--audio RAW=FILE``):
+    a participant of the scenario stops saying their scripted lines; a new raw id joins."""
+    participants = list(scenario.participants)
+    voiced: set[str] = set()
+    for raw_id, path in recordings:
+        raw_id = raw_id.strip()
+        if not raw_id:
+            raise ScenarioError(f"{path}: give the participant's raw id before '='")
+        try:
+            length = wav_duration(Path(path))
+        except AudioFileError as exc:
+            raise ScenarioError(str(exc)) from None
+        voiced.add(raw_id)
+        known = next((i for i, p in enumerate(participants) if p.raw_id == raw_id), None)
+        if known is None:
+            participants.append(
+                ScenarioParticipant(raw_id, _default_name(raw_id), "", Path(path), length)
+            )
+        else:
+            old = participants[known]
+            participants[known] = replace(old, audio=Path(path), audio_length=length)
+    return replace(
+        scenario,
+        participants=tuple(participants),
+        utterances=tuple(u for u in scenario.utterances if u.speaker not in voiced),
+    )
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -327,10 +367,10 @@ _ROOT = (
     "faults",
 )  # fmt: skip
 _OPTIONS = ("intermediate_detail", "revision_rate")
-_PARTICIPANT = ("raw_id", "display_name", "role")
+_PARTICIPANT = ("raw_id", "display_name", "role", "audio")
 _UTTERANCE = (
     "speaker", "start", "gap", "text", "confidence", "pace", "duration", "word_confidence",
-    "revisions",
+    "revisions", "audio",
 )  # fmt: skip
 _REVISION = ("word", "heard", "locale", "lasts")
 _FAULT = ("at", "kind", "params")
@@ -363,9 +403,11 @@ def parse_scenario(doc: object, *, source: str | Path = "<scenario>") -> Scenari
         options, "revision_rate", "options", default=DEFAULT_REVISION_RATE, low=0, high=1
     )
 
-    participants = _participants(r, root.get("participants"))
+    folder = Path(source).parent if isinstance(source, Path) else Path.cwd()
+    participants = _participants(r, root.get("participants"), folder)
     ids = {p.raw_id for p in participants}
-    utterances = _utterances(r, root.get("utterances"), ids, default_locale)
+    recorded = any(p.audio for p in participants)
+    utterances = _utterances(r, root.get("utterances"), ids, default_locale, folder, recorded)
     faults = _faults(r, root.get("faults", []))
     return Scenario(
         format=fmt,
@@ -381,7 +423,16 @@ def parse_scenario(doc: object, *, source: str | Path = "<scenario>") -> Scenari
     )
 
 
-def _participants(r: _Reader, raw: object) -> tuple[ScenarioParticipant, ...]:
+def _audio(r: _Reader, obj: dict[str, Any], where: str, folder: Path) -> tuple[Path, float]:
+    """An ``audio`` field: the WAV's path (relative to the scenario's folder) and length."""
+    path = folder / r.string(obj, "audio", where)
+    try:
+        return path, wav_duration(path)
+    except AudioFileError as exc:
+        raise r.fail(where, f"field 'audio': {exc}") from None
+
+
+def _participants(r: _Reader, raw: object, folder: Path) -> tuple[ScenarioParticipant, ...]:
     if not isinstance(raw, list) or not raw:
         raise r.fail("participants", "must be a non-empty list")
     out: list[ScenarioParticipant] = []
@@ -394,14 +445,23 @@ def _participants(r: _Reader, raw: object) -> tuple[ScenarioParticipant, ...]:
         if any(p.raw_id == raw_id for p in out):
             raise r.fail(where, f"duplicate raw_id {raw_id!r}")
         name = r.string(obj, "display_name", where, default=raw_id)
-        out.append(ScenarioParticipant(raw_id, name, r.string(obj, "role", where, default="")))
+        role = r.string(obj, "role", where, default="")
+        audio, length = _audio(r, obj, where, folder) if "audio" in obj else (None, 0.0)
+        out.append(ScenarioParticipant(raw_id, name, role, audio, length))
     return tuple(out)
 
 
 def _utterances(
-    r: _Reader, raw: object, ids: set[str], default_locale: str
+    r: _Reader,
+    raw: object,
+    ids: set[str],
+    default_locale: str,
+    folder: Path,
+    recorded: bool,
 ) -> tuple[Utterance, ...]:
-    if not isinstance(raw, list) or not raw:
+    if raw is None and recorded:
+        raw = []  # everyone who talks does so from a recording
+    if not isinstance(raw, list) or (not raw and not recorded):
         raise r.fail("utterances", "must be a non-empty list")
     out: list[Utterance] = []
     quiet_from = 0.0  # when everyone so far has finished speaking: what "gap" counts from
@@ -416,6 +476,9 @@ def _utterances(
         confidence = r.number(obj, "confidence", where, default=0.9, low=0, high=1)
         pace = r.number(obj, "pace", where, positive=True) if "pace" in obj else None
         length = r.number(obj, "duration", where, positive=True) if "duration" in obj else None
+        audio = None
+        if "audio" in obj:
+            audio, length = _audio(r, obj, where, folder)
         if "start" in obj and "gap" in obj:
             raise r.fail(where, "give either 'start' or 'gap', not both")
         if "start" in obj:
@@ -433,6 +496,7 @@ def _utterances(
             word_confidence=MappingProxyType(word_conf),
             pace=pace,
             length=length,
+            audio=audio,
         )
         revisions = _revisions(r, obj.get("revisions", []), where, utt, default_locale)
         if revisions:

@@ -48,8 +48,9 @@ from console.emulator.identity import (
     load_identity,
     write_private_text,
 )
+from console.emulator.recognition import speech_problem
 from console.emulator.rest import KEYS_PATH, OPENID_PATH, build_app
-from console.emulator.scenario import Scenario, load_scenario
+from console.emulator.scenario import Scenario, ScenarioError, load_scenario, with_recordings
 from console.emulator.tls import ensure_certificate, server_context
 from console.emulator.tokens import TokenIssuer
 
@@ -87,6 +88,15 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         cfg = self.config
         self.scenario = load_scenario(cfg.scenario)  # a bad scenario fails before binding
+        if cfg.audio:
+            problem = speech_problem()
+            if problem is not None:
+                raise ScenarioError(f"--audio needs local speech recognition. {problem}")
+            self.scenario = with_recordings(self.scenario, cfg.audio)
+        if self.scenario.has_audio and speech_problem() is None:
+            # numpy and the recogniser load now, not on the loop when the first call connects.
+            import console.emulator.media_frames
+            import console.emulator.recognition.feed  # noqa: F401
         try:
             with data_dir_lock(cfg.data_dir):
                 self._identity = load_identity(cfg.data_dir, cfg.access_key, cfg.audience)

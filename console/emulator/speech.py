@@ -179,10 +179,17 @@ class Conversation:
             await asyncio.sleep(delay)
 
     def transcription(
-        self, *, locale: Callable[[], str], intermediate_results: bool = True
+        self,
+        *,
+        locale: Callable[[], str],
+        intermediate_results: bool = True,
+        skip_recorded: bool = False,
     ) -> TranscriptionFeed:
-        """Transcription starts now: a feed for the speech from this moment of call time on."""
-        return TranscriptionFeed(self, locale, intermediate_results, since=self.call_time)
+        """Transcription starts now: a feed for the speech from this moment of call time on.
+        ``skip_recorded``: utterances with a recording are left to the recogniser."""
+        return TranscriptionFeed(
+            self, locale, intermediate_results, since=self.call_time, skip_recorded=skip_recorded
+        )
 
     def _rng(self, index: int, text_locale: str, purpose: str) -> random.Random:
         # A string seed hashes deterministically (unlike hash()), so packets repeat per seed.
@@ -356,8 +363,10 @@ class TranscriptionFeed:
         intermediate_results: bool,
         *,
         since: float,
+        skip_recorded: bool = False,
     ) -> None:
         self._conversation = conversation
+        self._skip_recorded = skip_recorded
         self._locale = locale
         self._intermediates = intermediate_results
         self._since = since
@@ -437,6 +446,8 @@ class TranscriptionFeed:
 
     def _admit(self, index: int) -> None:
         """The utterance starts: the locale in force now picks its text."""
+        if self._skip_recorded and self._conversation.scenario.utterances[index].audio:
+            return
         try:
             locale = self._locale()
         except Exception:  # a broken locale source must not stop the stream

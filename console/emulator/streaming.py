@@ -33,11 +33,69 @@ class Feed(Protocol):
 
 
 class StreamFailed(Exception):
-    """The stream could not be (re-)established; ``key`` is the error-table row."""
+    """The stream could not be (re-)established or fed; ``key`` is the error-table row and
+    ``message``, when set, the service's message to report instead of the row's."""
 
-    def __init__(self, key: str, detail: str) -> None:
+    def __init__(self, key: str, detail: str, *, message: str | None = None) -> None:
         super().__init__(detail)
         self.key = key
+        self.message = message
+
+
+class MergedFeed:
+    """Several feeds on one stream (scripted lines, recognised audio), each resumable. A feed
+    can be added while it runs (an audio participant joining mid-call)."""
+
+    def __init__(self, *feeds: Feed) -> None:
+        self._feeds = list(feeds)
+        self._send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._changed = asyncio.Event()
+
+    @property
+    def finished(self) -> bool:
+        return all(getattr(f, "finished", True) for f in self._feeds)
+
+    @property
+    def finals_sent(self) -> int:
+        return sum(getattr(f, "finals_sent", 0) for f in self._feeds)
+
+    def add(self, feed: Feed) -> None:
+        self._feeds.append(feed)
+        if self._send is not None:
+            self._start(feed)
+
+    def _start(self, feed: Feed) -> None:
+        assert self._send is not None
+        self._tasks.add(asyncio.create_task(feed.run(self._send), name="feed-part"))
+        self._changed.set()
+
+    async def run(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Run every part until cancelled; the first part to fail ends them all (and is raised).
+        Parts that finish leave the others running; with none left it waits for an added one."""
+        self._send = send
+        try:
+            for feed in self._feeds:
+                self._start(feed)
+            while True:
+                self._changed.clear()
+                changed = asyncio.create_task(self._changed.wait())
+                try:
+                    done, _ = await asyncio.wait(
+                        {*self._tasks, changed}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    changed.cancel()
+                for task in done - {changed}:
+                    self._tasks.discard(task)
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+        finally:
+            self._send = None
+            tasks, self._tasks = self._tasks, set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class TranscriptionStream:
@@ -126,6 +184,8 @@ class TranscriptionStream:
                 task.cancel()
             results = await asyncio.gather(feed, reader, return_exceptions=True)
         err = results[0]
+        if isinstance(err, StreamFailed):
+            raise err
         if isinstance(err, BaseException) and not isinstance(
             err, ConnectionClosed | asyncio.CancelledError
         ):

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from console.acs.errors import row
 from console.emulator.cloudevents import result_information
+from console.emulator.listening import CallListening, ListeningError
+from console.emulator.recognition import speech_problem
 from console.emulator.setup import TranscriptionSetup
-from console.emulator.streaming import StreamFailed, TranscriptionStream
+from console.emulator.streaming import Feed, MergedFeed, StreamFailed, TranscriptionStream
 from console.emulator.urls import is_valid_stream_url
 
 if TYPE_CHECKING:
     from console.emulator.calls import Call
+    from console.emulator.speech import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Transcription:
         self.stream: TranscriptionStream | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
+        self._merged: MergedFeed | None = None  # the running feed, to which audio can be added
 
     # --- what the REST layer and the call ask for ------------------------------------------
 
@@ -91,6 +95,12 @@ class Transcription:
         if model_id is not None and model_id not in self.call.config.custom_speech_models:
             self.fail("custom_model_not_supported", operation_context, callback_uri)
             return
+        if self.call.listening is not None:
+            try:
+                self.call.listening.check_locale(locale)
+            except ListeningError as exc:
+                self.fail(exc.key, operation_context, callback_uri, message=exc.message)
+                return
         self.locale = locale  # the feed reads it when the next utterance starts
         if model_id is not None:
             self.model_id = model_id
@@ -100,9 +110,14 @@ class Transcription:
         self._close_then_emit("stopped", operation_context, callback_uri)
 
     def fail(
-        self, key: str, operation_context: str | None = None, callback_uri: str | None = None
+        self,
+        key: str,
+        operation_context: str | None = None,
+        callback_uri: str | None = None,
+        *,
+        message: str | None = None,
     ) -> None:
-        self._close_then_emit(key, operation_context, callback_uri)
+        self._close_then_emit(key, operation_context, callback_uri, message)
 
     def drop(self) -> bool:
         """Break the WebSocket as a network failure would; False when there is none."""
@@ -126,12 +141,16 @@ class Transcription:
         return task
 
     def _close_then_emit(
-        self, key: str, operation_context: str | None, callback_uri: str | None
+        self,
+        key: str,
+        operation_context: str | None,
+        callback_uri: str | None,
+        message: str | None = None,
     ) -> None:
         """End the subscription now; post the event once the WebSocket is closed."""
         before = (self._end(), self._closing)
         self._closing = self.call.spawn(
-            self._after_close(before, key, operation_context, callback_uri),
+            self._after_close(before, key, operation_context, callback_uri, message),
             name=f"transcription-{key}",
         )
 
@@ -141,15 +160,22 @@ class Transcription:
         key: str,
         operation_context: str | None,
         callback_uri: str | None,
+        message: str | None,
     ) -> None:
         await settle(*before)
-        self._emit_row(key, operation_context, callback_uri)
+        self._emit_row(key, operation_context, callback_uri, message)
 
-    def _emit_row(self, key: str, operation_context: str | None, callback_uri: str | None) -> None:
+    def _emit_row(
+        self,
+        key: str,
+        operation_context: str | None,
+        callback_uri: str | None,
+        message: str | None = None,
+    ) -> None:
         r = row(key)
         self.call.emit(
             r.event,
-            result_information(r.code, r.sub_code, r.message),
+            result_information(r.code, r.sub_code, message or r.message),
             operation_context=operation_context,
             callback_uri=callback_uri,
             transcriptionUpdate={
@@ -186,9 +212,11 @@ class Transcription:
         assert url is not None
         conversation = self.call.conversation
         assert conversation is not None, "transcription starts only on a connected call"
-        feed = conversation.transcription(
-            locale=lambda: self.locale, intermediate_results=self.setup.intermediate
-        )
+        try:
+            feed = self._feed(conversation)
+        except ListeningError as exc:
+            self._finish_failed(me, exc.key, operation_context, callback_uri, exc.message)
+            return
         started = False
 
         def connected() -> None:
@@ -217,7 +245,41 @@ class Transcription:
             log.info("Transcription failed on call %s: %s", self.call.ids.call_connection_id, exc)
             if started:
                 operation_context = callback_uri = None
-            self._finish_failed(me, exc.key, operation_context, callback_uri)
+            self._finish_failed(me, exc.key, operation_context, callback_uri, exc.message)
+
+    def _feed(self, conversation: Conversation) -> Feed:
+        """The script's lines, plus what the recogniser hears when the call has audio."""
+        listening = self.call.listening
+        if listening is None:
+            if any(p.audio for p in self.call.scenario.participants):
+                # Someone talks only from a recording, and nothing here can hear it.
+                raise ListeningError("local_speech_missing", speech_problem() or "")
+            self._merged = MergedFeed(
+                conversation.transcription(
+                    locale=lambda: self.locale, intermediate_results=self.setup.intermediate
+                )
+            )  # an audio participant may join later: see hear()
+            return self._merged
+        listening.check_locale(self.locale)
+        scripted = conversation.transcription(
+            locale=lambda: self.locale,
+            intermediate_results=self.setup.intermediate,
+            skip_recorded=True,
+        )
+        self._merged = MergedFeed(scripted, self._heard(conversation, listening))
+        return self._merged
+
+    def _heard(self, conversation: Conversation, listening: CallListening) -> Feed:
+        feed: Feed = listening.feed(
+            conversation, locale=lambda: self.locale, intermediate_results=self.setup.intermediate
+        )
+        return feed
+
+    def hear(self, listening: CallListening) -> None:
+        """The call's audio began mid-transcription (someone joined speaking): listen too."""
+        conversation = self.call.conversation
+        if self._merged is not None and self.running and conversation is not None:
+            self._merged.add(self._heard(conversation, listening))
 
     def _finish_failed(
         self,
@@ -225,12 +287,13 @@ class Transcription:
         key: str,
         operation_context: str | None,
         callback_uri: str | None,
+        message: str | None = None,
     ) -> None:
         if self._task is me:  # not superseded by a stop or a new start meanwhile
             self._task = None
             self.state = "inactive"
             self.stream = None
-        self._emit_row(key, operation_context, callback_uri)
+        self._emit_row(key, operation_context, callback_uri, message)
 
     def _headers(self) -> dict[str, str]:
         return {

@@ -42,6 +42,7 @@ from console.ui.files import (
 from console.ui.find_bar import FindBar
 from console.ui.icons import app_icon, retint, themed
 from console.ui.incoming import IncomingCallBanner, caller_text
+from console.ui.local_audio_menu import LocalAudioMenu
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.status import ConsoleStatusBar
 from console.ui.tasks import TaskGroup
@@ -208,6 +209,12 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_answer, self.act_decline])
         m.addSeparator()
         m.addActions([self.act_target, self.act_dialpad])
+        # Emulator calls only: participants who play a WAV file or speak through the microphone.
+        self.local_audio = LocalAudioMenu(
+            self, self.runtime, spawn=self._spawn, notify=self.add_notice
+        )
+        m.addSeparator()
+        m.addMenu(self.local_audio.menu)
         m = mb.addMenu("&Transcription")
         m.addActions([self.act_transcribe, self.act_locale])
         m = mb.addMenu("&View")
@@ -273,11 +280,15 @@ class MainWindow(QMainWindow):
             if self._unsubscribe_session is not None:
                 self._unsubscribe_session()
             self.runtime.discard_session(old)
-        session = self.runtime.new_session()
+        # Audio streaming (level meters) follows Settings, from the next call on.
+        session = self.runtime.new_session(
+            stream_audio=self.prefs.stream_audio_for(self.runtime.profile.kind)
+        )
         self.session = session
         self._saved_revision = None
         self._unsubscribe_session = session.subscribe(self._render_state, self.add_notice)
         self.transcript_view.set_transcript(session.transcript)
+        self.transcript_view.set_audio(session.audio if session.stream_audio else None)
         if self.find_bar.isVisible():
             self.find_bar.close_bar()
         self.session_changed.emit(session)
@@ -421,6 +432,7 @@ class MainWindow(QMainWindow):
         self.act_hang_up.setEnabled(call in ("connecting", "connected"))
         self.act_transcribe.setEnabled(can_start[0] or can_stop[0])
         self.act_call.setEnabled(not live and self.runtime is not None)
+        self.local_audio.set_call(state.call_connection_id if call == "connected" else None)
         if state.stream_connected:
             health = "connected"
         elif state.transcription.value == "active":
@@ -742,6 +754,7 @@ class MainWindow(QMainWindow):
             self._save_layout()
         self._tick.stop()
         self.transcript_view.close_binding()
+        self.local_audio.shutdown()
         if self._unsubscribe_session is not None:
             self._unsubscribe_session()
             self._unsubscribe_session = None

@@ -1,11 +1,14 @@
-"""One participant's transcript pane: a coloured header (name, raw id, speaking light) and text."""
+"""One participant's transcript pane: a coloured header (name, raw id, audio level meter,
+speaking light) and text."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from console.audio_levels import LevelReading
 from console.ui import palette
+from console.ui.level_meter import LevelMeter
 from console.ui.phrase_view import PhraseView
 from console.ui.theme import current_scheme
 
@@ -53,7 +56,9 @@ class ParticipantPane(QFrame):
         self.setObjectName("Pane")
         self.raw_id = raw_id
         self.colour_index = colour_index
-        self._speaking = False
+        self._speaking = False  # shown: transcript or audio says so
+        self._speaking_text = False  # an intermediate result is open
+        self._speaking_audio = False  # the audio stream's voice activity
         outer = QVBoxLayout(self)
         outer.setContentsMargins(1, 1, 1, 1)
         outer.setSpacing(0)
@@ -74,6 +79,10 @@ class ParticipantPane(QFrame):
         self.name_edit.setFont(font)
         self.name_edit.renamed.connect(lambda n: self.rename_requested.emit(self.raw_id, n))
         top.addWidget(self.name_edit, 1)
+        # Hidden until the view has a live audio source (never in a saved transcript's review).
+        self.meter = LevelMeter(self.header, subject=name)
+        self.meter.setVisible(False)
+        top.addWidget(self.meter, 0, Qt.AlignmentFlag.AlignVCenter)
         self.speaking_label = QLabel("", self.header)
         self.speaking_label.setAccessibleName("Speaking indicator")
         self.speaking_label.setMinimumWidth(84)
@@ -102,12 +111,25 @@ class ParticipantPane(QFrame):
     def set_name(self, name: str) -> None:
         self.name_edit.set_committed(name)
         self.view.setAccessibleName(f"Transcript of {name}")
+        self.meter.set_subject(name)
 
     @property
     def speaking(self) -> bool:
         return self._speaking
 
     def set_speaking(self, on: bool) -> None:
+        """From the transcript: an intermediate result is open for this participant."""
+        self._speaking_text = on
+        self._update_speaking()
+
+    def set_level(self, reading: LevelReading | None) -> None:
+        """From the audio stream (None: no audio for this participant now)."""
+        self.meter.set_reading(reading)
+        self._speaking_audio = self.meter.speaking
+        self._update_speaking()
+
+    def _update_speaking(self) -> None:
+        on = self._speaking_text or self._speaking_audio
         if on == self._speaking:
             return
         self._speaking = on
@@ -138,4 +160,5 @@ class ParticipantPane(QFrame):
             f" QLabel {{ color: {fg}; background: transparent; }}"
         )
         self.view.set_jump_icon_colour(s.base)
+        self.meter.set_colours(palette.on_swatch(self.colour_index))
         self._paint_speaking()

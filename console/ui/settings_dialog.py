@@ -1,4 +1,5 @@
-"""Settings: profile, Azure resource details, default locale, confidence thresholds, theme.
+"""Settings: profile, Azure resource details, default locale, confidence thresholds, theme,
+and whether calls stream their audio (for the level meters).
 
 Plain preferences go to :class:`console.config.Preferences` (settings.json in the data dir). The
 Azure connection string goes to the system keyring through :class:`console.config.SecretStore`;
@@ -45,6 +46,13 @@ TUNNEL_NOTE = (
     "--allow-anonymous</code>) and paste the tunnel's https:// address for the callback port and "
     "its wss:// address for the WebSocket port. Fix the two ports below so the tunnel keeps "
     "pointing at them."
+)
+
+
+AUDIO_NOTE = (
+    "Each speaker's pane then shows a live audio level. With Azure, audio streaming is billed "
+    "per minute and takes about 350 kbit/s of the tunnel's bandwidth per speaker. Applies from "
+    "the next call."
 )
 
 
@@ -175,6 +183,24 @@ class SettingsDialog(QDialog):
         tf.addRow("&Theme:", self.theme)
         layout.addWidget(tbox)
 
+        # --- call audio ---
+        abox = QGroupBox("Call audio", self)
+        al = QVBoxLayout(abox)
+        self.stream_audio_local = QCheckBox(
+            "Stream call audio from the local &emulator (live level meters)", abox
+        )
+        self.stream_audio_local.setAccessibleName("Stream call audio with the local emulator")
+        self.stream_audio_azure = QCheckBox("Stream call audio from A&zure", abox)
+        self.stream_audio_azure.setAccessibleName("Stream call audio with Azure")
+        audio_note = QLabel(AUDIO_NOTE, abox)
+        audio_note.setWordWrap(True)
+        audio_note.setStyleSheet(f"color: {s.muted};")
+        self.stream_audio_azure.setToolTip(AUDIO_NOTE)
+        al.addWidget(self.stream_audio_local)
+        al.addWidget(self.stream_audio_azure)
+        al.addWidget(audio_note)
+        layout.addWidget(abox)
+
         self.error = QLabel("", self)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {s.bad};")
@@ -219,6 +245,8 @@ class SettingsDialog(QDialog):
         self.warn.setValue(p.warn_confidence)
         self.crit.setValue(p.critical_confidence)
         self.theme.setCurrentIndex(max(0, self.theme.findData(p.theme)))
+        self.stream_audio_local.setChecked(p.stream_audio_local)
+        self.stream_audio_azure.setChecked(p.stream_audio_azure)
         ok, why = self._secrets.available()
         if ok:
             self.keyring_note.setText(
@@ -265,6 +293,8 @@ class SettingsDialog(QDialog):
         prefs.warn_confidence = round(self.warn.value(), 2)
         prefs.critical_confidence = round(self.crit.value(), 2)
         prefs.theme = self.theme.currentData() or "system"
+        prefs.stream_audio_local = self.stream_audio_local.isChecked()
+        prefs.stream_audio_azure = self.stream_audio_azure.isChecked()
         for url, scheme_ok, label in (
             (prefs.public_callback_base, ("https://",), "callback URL"),
             (prefs.public_websocket_base, ("wss://",), "WebSocket URL"),

@@ -2,7 +2,8 @@
 
 Change records from the model only mark state dirty; a ~30 ms timer flushes them into the
 widgets in one edit per pane. Under a packet burst that costs one repaint per frame instead of
-one per packet, and the model keeps taking packets at full speed.
+one per packet, and the model keeps taking packets at full speed. Audio level meters ride on the
+same timer: an audio frame only marks them dirty, and a flush reads every meter once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.audio_levels import CALL_MIX, EMPTY, FLOOR_DB, AudioLevels, LevelReading
 from console.transcript.model import (
     Change,
     Marker,
@@ -40,6 +42,7 @@ from console.transcript.model import (
 )
 from console.ui.formatting import Styler, Thresholds
 from console.ui.icons import themed
+from console.ui.level_meter import LevelMeter
 from console.ui.pane import ParticipantPane
 from console.ui.phrase_view import Entry, Fragment, PhraseView
 from console.ui.theme import current_scheme
@@ -102,6 +105,10 @@ class TranscriptView(QWidget):
         self._switch_markers: set[int] = set()
         self.flush_count = 0
         self.shown_revision = 0
+        self.audio: AudioLevels | None = None
+        self._unsubscribe_audio: Callable[[], None] | None = None
+        self._levels_revision = -1
+        self._levels_moving = False  # a meter is above empty: keep flushing while it falls
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -166,6 +173,16 @@ class TranscriptView(QWidget):
         self.combined_button.toggled.connect(lambda on: on and self.show_combined(True))
         row.addWidget(self.panes_button)
         row.addWidget(self.combined_button)
+        row.addSpacing(12)
+        # The mixed stream's level (frames that name no participant); shown when there is one.
+        self.mix_label = QLabel("Call audio", bar)
+        self.mix_label.setObjectName("LegendText")
+        self.mix_meter = LevelMeter(bar, subject="the call")
+        self.mix_label.setBuddy(self.mix_meter)
+        row.addWidget(self.mix_label)
+        row.addWidget(self.mix_meter)
+        self.mix_label.setVisible(False)
+        self.mix_meter.setVisible(False)
         row.addStretch(1)
         self.legend_label = QLabel(bar)
         self.legend_label.setObjectName("LegendText")
@@ -177,6 +194,8 @@ class TranscriptView(QWidget):
 
     def _update_legend(self) -> None:
         s = current_scheme()
+        self.mix_label.setStyleSheet(f"color: {s.muted};")
+        self.mix_meter.set_colours(QColor(s.accent), QColor(s.border))
         t = self._thresholds
         chip = (
             '<span style="background:{bg}; color:{fg}; text-decoration: underline;">'
@@ -275,9 +294,52 @@ class TranscriptView(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
+    # --- audio levels ---------------------------------------------------------------------------
+    def set_audio(self, levels: AudioLevels | None) -> None:
+        """Follow a call's audio levels (None: no meters, as for a saved transcript)."""
+        if self._unsubscribe_audio is not None:
+            self._unsubscribe_audio()
+            self._unsubscribe_audio = None
+        self.audio = levels
+        self._levels_revision = -1
+        for pane in self.panes.values():
+            pane.meter.setVisible(levels is not None)
+            pane.set_level(None)
+        self.mix_meter.set_reading(None)
+        self.mix_label.setVisible(False)
+        self.mix_meter.setVisible(False)
+        if levels is not None:
+            # Runs once per audio frame: only schedule the flush, which reads the meters.
+            self._unsubscribe_audio = levels.subscribe(self._schedule)
+            self._schedule()
+
+    def _flush_levels(self) -> None:
+        levels = self.audio
+        if levels is None or (levels.revision == self._levels_revision and not self._levels_moving):
+            return
+        self._levels_revision = levels.revision
+        readings = levels.readings()
+        moving = False
+        for raw_id, pane in self.panes.items():
+            reading = readings.get(raw_id, EMPTY)  # streaming, but nothing from them now
+            pane.set_level(reading)
+            moving = moving or _moving(reading)
+        mix = readings.get(CALL_MIX)
+        self.mix_label.setVisible(mix is not None)
+        self.mix_meter.setVisible(mix is not None)
+        self.mix_meter.set_reading(mix)
+        moving = moving or _moving(mix)
+        self._levels_moving = moving
+        if moving:
+            self._schedule()  # no frames may come (the stream stalled): let the meters fall
+
     # --- flushing -------------------------------------------------------------------------------
     def flush(self) -> None:
         self._timer.stop()
+        self._flush_transcript()
+        self._flush_levels()
+
+    def _flush_transcript(self) -> None:
         t = self.transcript
         p = self._pending
         if t is None or not p.any():
@@ -421,6 +483,8 @@ class TranscriptView(QWidget):
             pane.name_edit.setToolTip("")
         pane.rename_requested.connect(self.rename_requested)
         pane.view.copy_all_requested.connect(self.copy_all_requested)
+        pane.meter.setVisible(self.audio is not None)
+        self._levels_revision = -1  # read its meter at the next flush
         self.panes[raw_id] = pane
         self._order.append(raw_id)
 
@@ -565,4 +629,14 @@ class TranscriptView(QWidget):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_audio is not None:
+            self._unsubscribe_audio()
+            self._unsubscribe_audio = None
         self._timer.stop()
+
+
+def _moving(reading: LevelReading | None) -> bool:
+    """Whether a meter will still change without new frames (it is falling, or held)."""
+    return reading is not None and (
+        reading.level_db > FLOOR_DB or reading.peak_db > FLOOR_DB or reading.speaking
+    )
