@@ -9,7 +9,8 @@ exactly as a call's participant would be heard, and prints per condition:
 - WER against the script (normalised: case, punctuation, fillers, digits vs number words),
 - real-time factor: decoder-thread seconds per second of audio (Finals and Intermediates),
 - first-partial latency: speech onset to the first Intermediate (p50 / p90, seconds of audio),
-- final latency: end of speech to the Final (p50 / p90).
+- final latency: end of speech to the Final (p50 / p90),
+- the event loop's longest stall meanwhile (decoding runs on a worker thread).
 
 Conditions: the clean recordings, and a noisy copy (white noise at ``--snr`` dB, seeded).
 pocketsphinx's bundled US-English model decodes the same clips whole, when it is installed
@@ -65,6 +66,7 @@ class Run:
     first_partial: list[float] = field(default_factory=list)
     final: list[float] = field(default_factory=list)
     missed_partials: int = 0
+    stall: float = 0.0  # the event loop's longest stall while recognising, seconds
 
 
 def load_clips(limit: int | None) -> list[Clip]:
@@ -128,6 +130,14 @@ async def recognise(run: Run, speed: float) -> None:
         intermediates=True,
         on_error=lambda exc: print(f"recognition failed: {exc!r}", file=sys.stderr),
     )
+
+    async def watch_loop() -> None:
+        while True:  # decoding runs on its own thread: the loop must stay responsive
+            began = loop.time()
+            await asyncio.sleep(0.01)
+            run.stall = max(run.stall, loop.time() - began - 0.01)
+
+    watcher = asyncio.create_task(watch_loop())
     frames = stream.size // FRAME_SAMPLES
     for i in range(frames):
         due = t0 + (i + 1) * FRAME_SECONDS / speed
@@ -138,6 +148,7 @@ async def recognise(run: Run, speed: float) -> None:
     recognizer.flush(frames)
     while not recognizer.idle:  # noqa: ASYNC110 (the recogniser has no completion event)
         await asyncio.sleep(0.05)
+    watcher.cancel()
     audio_seconds = sum(c.samples.size for c in run.clips) / SAMPLE_RATE
     run.rtf = (engine.busy_seconds - busy0) / audio_seconds
     await engine.close()
@@ -226,6 +237,7 @@ def main() -> None:
                 f"{run.rtf:.2f}",
                 f"{pct(run.first_partial, 0.5)} / {pct(run.first_partial, 0.9)}",
                 f"{pct(run.final, 0.5)} / {pct(run.final, 0.9)}",
+                f"{1000 * run.stall:.0f}",
             )
         )
     if not args.no_sphinx:
@@ -242,9 +254,12 @@ def main() -> None:
                     f"{rtf:.2f}",
                     "— (whole clip)",
                     "—",
+                    "—",
                 )
             )
-    head = ("recogniser", "WER", "RTF", "first partial p50/p90 s", "final p50/p90 s")
+    head = (
+        "recogniser", "WER", "RTF", "first partial p50/p90 s", "final p50/p90 s", "loop stall ms"
+    )  # fmt: skip
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     print()
     for r in [head, tuple("-" * w for w in widths), *rows]:

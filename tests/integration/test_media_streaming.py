@@ -19,7 +19,6 @@ import pytest
 from console.acs.events import IncomingCall
 from console.acs.streaming import Packet
 from console.audio_levels import CALL_MIX, FLOOR_DB
-from console.config import Profile
 from console.emulator.server import Emulator
 from console.listener.websocket import StreamConnection
 from console.runtime import ConsoleRuntime
@@ -30,22 +29,10 @@ from console.session import (
     Notice,
     TranscriptionState,
 )
+from tests.waiting import local, until
 
 WAIT = 10.0
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
-
-
-def local(emu: Emulator, **kw: Any) -> Profile:
-    return Profile.local(emu.info(), speed=emu.config.speed, **kw)
-
-
-async def until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"not in time: {what or 'condition'}")
-        await asyncio.sleep(0.02)
 
 
 class PacketSpy:

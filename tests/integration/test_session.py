@@ -17,7 +17,6 @@ import webvtt
 
 from console.acs.calls import CallServiceError
 from console.acs.events import IncomingCall
-from console.config import Profile
 from console.emulator.scenario import load_scenario
 from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
@@ -30,12 +29,9 @@ from console.session import (
 )
 from console.transcript.export import load_json
 from console.transcript.model import Phrase, PhraseChanged, PhraseStatus
+from tests.waiting import local, until
 
 WAIT = 10.0
-
-
-def local(emu: Emulator) -> Profile:
-    return Profile.local(emu.info(), speed=emu.config.speed)
 
 
 class Recorder:
@@ -51,15 +47,6 @@ class Recorder:
 
     def titles(self) -> list[str]:
         return [n.title for n in self.notices]
-
-
-async def until(predicate: Callable[[], Any], timeout: float = WAIT) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def connected_session(

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from console.config import Profile
 from console.emulator.listening import load_recording
 from console.emulator.recognition.audio import write_wav
 from console.emulator.recognition.wer import wer
@@ -25,6 +24,7 @@ from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallState, TranscriptionState
 from console.transcript.export import load_json
+from tests.waiting import local
 
 SPOKEN = load_scenario("support-call-spoken")
 CUSTOMER = "4:+15550100142"
@@ -93,10 +93,6 @@ def test_audio_argument_errors_are_plain(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "--audio needs local speech recognition" in proc.stderr
-
-
-def local(emu: Emulator) -> Profile:
-    return Profile.local(emu.info(), speed=emu.config.speed)
 
 
 async def test_without_the_recogniser_a_spoken_scenario_plays_its_script(

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from console.config import Profile
 from console.emulator.recognition.audio import SAMPLE_RATE, write_wav
 from console.emulator.recognition.wer import normalize, wer
 from console.emulator.scenario import TICKS_PER_SECOND, load_scenario, scenarios_dir
@@ -27,25 +26,13 @@ from console.runtime import ConsoleRuntime
 from console.session import CallSession, CallState, TranscriptionState
 from console.transcript.model import PhraseChanged
 from tests.integration.conftest import Receiver, WsRecorder, aio_client
+from tests.waiting import local, until
 
 SPOKEN = "support-call-spoken"
 SPEED = 3.0  # 3 minutes of call in about a minute; recognition keeps up on two cores
 # A word may start in the pre-roll the recogniser keeps before the detected onset, or end in
 # the short tail after the last voiced frame.
 EDGE = 0.25
-
-
-def local(emu: Emulator) -> Profile:
-    return Profile.local(emu.info(), speed=emu.config.speed)
-
-
-async def until(predicate: Callable[[], Any], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_the_spoken_support_call_is_transcribed_per_speaker_like_the_script(

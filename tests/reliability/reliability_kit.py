@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from console.config import Profile
 from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, CallState, Notice, TranscriptionState
+from tests.waiting import until as until  # re-exported for the fault tests
 
 SPEED = 20.0  # call time runs 20x faster than the wall clock
 WAIT = 10.0  # seconds any single expected thing may take
@@ -26,15 +26,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or 'the condition'}")
-        await asyncio.sleep(0.02)
 
 
 def console_env(**extra: str) -> dict[str, str]:

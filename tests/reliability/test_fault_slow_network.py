@@ -114,7 +114,10 @@ async def test_timeouts_say_so_never_block_and_the_retry_works(
     await session.hang_up()
     await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, WAIT)
     assert ticker.ticks > 50
-    assert ticker.max_gap < 0.1, f"the event loop stalled for {ticker.max_gap:.3f} s"
+    # A request blocking the loop would stall it for the client's 0.5 s timeout or the 2 s
+    # delay; a quarter second leaves room for ordinary work (a TLS handshake, an import) on a
+    # busy machine, where 0.1 s was seen to be exceeded without any blocking request.
+    assert ticker.max_gap < 0.25, f"the event loop stalled for {ticker.max_gap:.3f} s"
 
 
 async def test_the_admin_endpoint_refuses_a_bad_delay(
