@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mmm", "mhm"})
@@ -76,32 +76,33 @@ def _below_hundred(words: list[str], i: int) -> tuple[int, int] | None:
     return None
 
 
-def _below_thousand(words: list[str], i: int) -> tuple[int, int] | None:
-    head = _below_hundred(words, i)
+def _scaled(
+    words: list[str],
+    i: int,
+    lower: Callable[[list[str], int], tuple[int, int] | None],
+    scale_word: str,
+    scale: int,
+) -> tuple[int, int] | None:
+    """``lower`` [scale_word [and] lower]: "two hundred and five", "forty thousand six"."""
+    head = lower(words, i)
     if head is None:
         return None
     value, i = head
-    if value == 0 or i >= len(words) or words[i] != "hundred":
+    if value == 0 or i >= len(words) or words[i] != scale_word:
         return head
-    value, i = value * 100, i + 1
+    value, i = value * scale, i + 1
     j = i + 1 if i < len(words) and words[i] == "and" else i
-    if (rest := _below_hundred(words, j)) is not None and rest[0] > 0:
+    if (rest := lower(words, j)) is not None and rest[0] > 0:
         return value + rest[0], rest[1]
     return value, i
+
+
+def _below_thousand(words: list[str], i: int) -> tuple[int, int] | None:
+    return _scaled(words, i, _below_hundred, "hundred", 100)
 
 
 def _cardinal(words: list[str], i: int) -> tuple[int, int] | None:
-    head = _below_thousand(words, i)
-    if head is None:
-        return None
-    value, i = head
-    if value == 0 or i >= len(words) or words[i] != "thousand":
-        return head
-    value, i = value * 1000, i + 1
-    j = i + 1 if i < len(words) and words[i] == "and" else i
-    if (rest := _below_thousand(words, j)) is not None and rest[0] > 0:
-        return value + rest[0], rest[1]
-    return value, i
+    return _scaled(words, i, _below_thousand, "thousand", 1000)
 
 
 def normalize(text: str) -> list[str]:
