@@ -105,6 +105,21 @@ def load_recording(path: Path) -> Any:
     return _load_cached(str(path), st.st_mtime_ns, st.st_size)
 
 
+def preload(scenario: Scenario) -> None:
+    """Read and convert every recording of the scenario into the cache."""
+    import console.emulator.recognition.feed  # noqa: F401 (the recogniser's modules)
+    from console.emulator.recognition.wavfile import AudioFileError
+    from console.emulator.scenario import ScenarioError
+
+    paths = [p.audio for p in scenario.participants] + [u.audio for u in scenario.utterances]
+    for path in paths:
+        if path is not None:
+            try:
+                load_recording(path)
+            except (AudioFileError, OSError) as exc:
+                raise ScenarioError(f"{path}: cannot be played: {exc}") from None
+
+
 def _place_recordings(audio: CallAudio, scenario: Scenario) -> None:
     from console.emulator.recognition.audio import FRAME_SECONDS
     from console.emulator.recognition.tracks import Clip, FileTrack

@@ -94,9 +94,12 @@ class Emulator:
                 raise ScenarioError(f"--audio needs local speech recognition. {problem}")
             self.scenario = with_recordings(self.scenario, cfg.audio)
         if self.scenario.has_audio and speech_problem() is None:
-            # numpy and the recogniser load now, not on the loop when the first call connects.
-            import console.emulator.media_frames
-            import console.emulator.recognition.feed  # noqa: F401
+            # numpy, the recogniser and the recordings load now (a bad file fails the start),
+            # not on the loop when the first call connects.
+            import console.emulator.media_frames  # noqa: F401
+            from console.emulator.listening import preload
+
+            preload(self.scenario)
         try:
             with data_dir_lock(cfg.data_dir):
                 self._identity = load_identity(cfg.data_dir, cfg.access_key, cfg.audience)
