@@ -21,7 +21,8 @@ from console.emulator.recognition.models import (
 def test_the_shipped_english_model_passes_its_check() -> None:
     folder = TINY_EN.locate()
     assert folder is not None
-    models.verify(folder, TINY_EN.sha256)  # raises if the installed file is not the pinned one
+    # Raises if an installed file is not the pinned one: weights, tokenizer, vocabulary, config.
+    models.verify(folder, TINY_EN.sha256, TINY_EN.side_sha256)
 
 
 def test_a_tampered_model_file_is_refused_before_it_is_loaded(tmp_path: Path) -> None:
@@ -42,6 +43,25 @@ def test_a_tampered_model_file_is_refused_before_it_is_loaded(tmp_path: Path) ->
     with pytest.raises(ModelIntegrityError):
         models.load(tampered)
     assert "tampered" not in models._loaded
+
+
+def test_a_tampered_tokenizer_is_refused_too(tmp_path: Path) -> None:
+    source = TINY_EN.locate()
+    assert source is not None
+    copy = tmp_path / "tiny.en"
+    copy.mkdir()
+    for item in source.iterdir():
+        if item.is_file():
+            (copy / item.name).symlink_to(item)  # the weights stay the real, pinned file
+    tokenizer = copy / "tokenizer.json"
+    text = tokenizer.read_text(encoding="utf-8")
+    tokenizer.unlink()
+    tokenizer.write_text(text.replace('"hello"', '"goodbye"', 1), encoding="utf-8")
+    spec = ModelSpec(
+        "retokenised", True, TINY_EN.sha256, "speech", lambda: copy, TINY_EN.side_sha256
+    )
+    with pytest.raises(ModelIntegrityError, match=r"tokenizer\.json failed its integrity check"):
+        models.load(spec)
 
 
 def test_a_truncated_or_missing_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -79,7 +99,7 @@ def test_the_multilingual_halves_are_joined_once_and_checked(
     folder = BASE.locate()
     assert folder == tmp_path / "whisper-base"
     assert folder is not None
-    models.verify(folder, BASE.sha256)
+    models.verify(folder, BASE.sha256, BASE.side_sha256)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         assert (folder / name).is_file()
     assert not [p for p in folder.iterdir() if p.name.startswith(".model-")]  # no leftovers

@@ -15,8 +15,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ class ModelSpec:
     sha256: str
     extra: str
     locate: Callable[[], Path | None]  # the model folder, or None when not installed
+    # The tokenizer, vocabulary and config steer decoding as much as the weights: checked too.
+    side_sha256: Mapping[str, str] = field(default_factory=dict)
 
     def install_hint(self) -> str:
         return install_hint(self.extra)
@@ -115,6 +117,11 @@ TINY_EN = ModelSpec(
     sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
     extra=SPEECH_EXTRA,
     locate=_tiny_en,
+    side_sha256={
+        "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+        "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+        "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+    },
 )
 BASE = ModelSpec(
     name="whisper-base",
@@ -122,6 +129,11 @@ BASE = ModelSpec(
     sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
     extra=MULTILINGUAL_EXTRA,
     locate=_base,
+    side_sha256={
+        "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+        "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+        "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    },
 )
 MODELS = (TINY_EN, BASE)
 
@@ -173,9 +185,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(folder: Path, expected: str) -> None:
-    """Raise ModelIntegrityError unless folder/model.bin has the expected sha256."""
-    path = folder / MODEL_FILE
+def verify(folder: Path, expected: str, side: Mapping[str, str] | None = None) -> None:
+    """Raise ModelIntegrityError unless folder/model.bin (and each file named in ``side``) has
+    the expected sha256."""
+    _check(folder / MODEL_FILE, expected)
+    for name, digest in (side or {}).items():
+        _check(folder / name, digest)
+
+
+def _check(path: Path, expected: str) -> None:
     try:
         actual = file_sha256(path)
     except OSError as exc:
@@ -201,7 +219,7 @@ def load(spec: ModelSpec, *, cpu_threads: int | None = None) -> Any:
         folder = spec.locate()
         if folder is None:
             raise ModelError(f"The {spec.name} model is not installed: {spec.install_hint()}")
-        verify(folder, spec.sha256)
+        verify(folder, spec.sha256, spec.side_sha256)
         from faster_whisper import WhisperModel
 
         threads = cpu_threads or min(4, os.cpu_count() or 1)
