@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from console.acs.errors import row
 from console.emulator.cloudevents import CallIds, cloud_event, result_information
 from console.emulator.identifiers import identifier_model, kind_of
-from console.emulator.listening import CallListening, recordings_problem
+from console.emulator.listening import CallListening
 from console.emulator.media import MediaStreaming
 from console.emulator.recognition import speech_problem
 from console.emulator.scenario import Scenario
@@ -267,7 +267,7 @@ class Call:
         conversation.start()
         self.conversation = conversation
         if self.scenario.has_audio:
-            problem = recordings_problem(self.scenario)
+            problem = speech_problem()
             if problem is None:
                 self.listening = CallListening(self.scenario, self.registry.engine())
                 self.registry.engine().warm_up()

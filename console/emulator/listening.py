@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.acs.errors import row
-from console.emulator.recognition import speech_problem
 
 if TYPE_CHECKING:
     from console.emulator.recognition.recognizer import Engine
@@ -32,11 +31,6 @@ class ListeningError(Exception):
         self.key = key
         self.message = f"{row(key).message} {detail}"
         super().__init__(self.message)
-
-
-def recordings_problem(scenario: Scenario) -> str | None:
-    """Why this scenario's recordings cannot be heard here (None: they can, or it has none)."""
-    return speech_problem() if scenario.has_audio else None
 
 
 class CallListening:

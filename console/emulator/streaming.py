@@ -60,6 +60,13 @@ class MergedFeed:
     def finals_sent(self) -> int:
         return sum(getattr(f, "finals_sent", 0) for f in self._feeds)
 
+    def close(self) -> None:
+        """The subscription ended: parts with work in flight (decodes) drop it."""
+        for feed in self._feeds:
+            close = getattr(feed, "close", None)
+            if close is not None:
+                close()
+
     def add(self, feed: Feed) -> None:
         self._feeds.append(feed)
         if self._send is not None:

@@ -136,6 +136,9 @@ class Transcription:
         task, self._task = self._task, None
         self.state = "inactive"
         self.stream = None
+        merged, self._merged = self._merged, None
+        if merged is not None:
+            merged.close()
         if task is not None:
             task.cancel()
         return task

@@ -68,6 +68,7 @@ class AudioTranscriptionFeed:
         )
 
     def close(self) -> None:
+        """Nothing more will be sent: cancel the decodes still queued or running."""
         for r in self._recognizers.values():
             r.cancel()
 
