@@ -632,6 +632,7 @@ class TranscriptView(QWidget):
         if self._unsubscribe_audio is not None:
             self._unsubscribe_audio()
             self._unsubscribe_audio = None
+        self.audio = None  # a flush already queued must not restart the timer for falling meters
         self._timer.stop()
 
 
