@@ -75,3 +75,26 @@ async def make_runtime(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[
     finally:
         for rt in runtimes:
             await rt.stop()
+
+
+# --- a failure is printed the moment it happens ------------------------------------------------
+# A crash later in the run (a segfault in a native library) would otherwise take every
+# failure message with it, since pytest prints them only at the end.
+
+_config: pytest.Config | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _config
+    _config = config
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    reporter = _config.pluginmanager.get_plugin("terminalreporter") if _config else None
+    if report.failed and reporter is not None:
+        reporter.write_line("")
+        reporter.write_sep("!", f"{report.nodeid} failed ({report.when})", red=True)
+        reporter.write_line(report.longreprtext)
+        for title, text in report.sections:
+            reporter.write_sep("-", title)
+            reporter.write_line(text)
