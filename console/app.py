@@ -42,6 +42,7 @@ from console.runtime import ConsoleRuntime
 from console.session import CallState, TranscriptionState
 from console.transcript.export import TranscriptFormatError, load_json
 from console.ui.icons import app_icon
+from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.theme import apply_theme
 
@@ -68,6 +69,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     # The loop, not Qt, decides when we are done: quitting on the last window would stop the
     # loop under running coroutines and leak their sockets.
     app.setQuitOnLastWindowClosed(False)
+    # Worker threads (recogniser, audio sources, executor) must never collect a QObject cycle.
+    MainThreadCollector.install(app)
     return app
 
 

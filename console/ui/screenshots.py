@@ -34,6 +34,7 @@ from console.session import (
     SessionState,
     TranscriptionState,
 )
+from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.theme import apply_theme, current_scheme
 
@@ -202,6 +203,7 @@ def render_all(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    MainThreadCollector.install(app)
     data_dir = out / ".data"
     data_dir.mkdir(exist_ok=True)
     written = []

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication
 from console.acs.streaming import TICKS_PER_SECOND, ResultStatus, TranscriptionData
 from console.config import Preferences
 from console.transcript.model import Transcript
+from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.theme import apply_theme
 
@@ -238,5 +239,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each case")
     args = parser.parse_args()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    MainThreadCollector.install(qapp)  # measured as the application runs
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
         runner.run(main(args.seconds))

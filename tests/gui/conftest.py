@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from console.config import Preferences, Profile
 from console.emulator.server import Emulator, EmulatorConfig
 from console.runtime import ConsoleRuntime
+from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.theme import apply_theme
 
@@ -45,6 +46,16 @@ def _application() -> QApplication:
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
     return {"qasync": lambda: qasync.QEventLoop(_application())}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def main_thread_gc(qapp: QApplication) -> Iterator[MainThreadCollector]:
+    """Cycles are collected on the GUI thread while these tests run, as in the application
+    (a worker thread collecting a window's leftovers crashes Qt later); afterwards Python
+    collects as usual again for the tests that have no Qt loop."""
+    collector = MainThreadCollector.install(qapp)
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from console.emulator.server import Emulator, EmulatorConfig  # noqa: E402
 from console.runtime import ConsoleRuntime  # noqa: E402
 from console.session import CallState, TranscriptionState  # noqa: E402
 from console.transcript.export import load_json  # noqa: E402
+from console.ui.main_thread_gc import MainThreadCollector  # noqa: E402
 from console.ui.main_window import MainWindow  # noqa: E402
 
 TARGET = "+15550100100"
@@ -211,6 +212,7 @@ def main() -> int:
     parser.add_argument("--speakers", type=int, default=8)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(["acs-console-soak"])
+    MainThreadCollector.install(app)  # as the application does: cycles die on this thread
     loop = qasync.QEventLoop(app)
     with tempfile.TemporaryDirectory() as tmp:
         try:
