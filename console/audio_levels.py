@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.acs.streaming import AudioData, AudioMetadata
+from console.signals import Signal
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class AudioLevels:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._sources: dict[str, _Source] = {}
-        self._listeners: list[AudioListener] = []
+        self.changed: Signal[int] = Signal("audio levels")  # the new revision
         self.metadata: AudioMetadata | None = None
         self.frames = 0  # usable frames measured
         self.malformed = 0  # frames ignored: bad base64, odd length, no data
@@ -220,18 +221,8 @@ class AudioLevels:
     def subscribe(self, listener: AudioListener) -> Callable[[], None]:
         """``listener()`` runs after every change, on the caller's thread; keep it cheap (mark
         dirty, start a timer). Returns a function that unsubscribes it."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self.changed.connect(lambda _revision: listener())
 
     def _changed(self) -> None:
         self.revision += 1
-        for fn in self._listeners:
-            try:
-                fn()
-            except Exception:
-                log.exception("audio level listener failed")
+        self.changed.emit(self.revision)

@@ -1,17 +1,21 @@
-"""Command line: the GUI (default), ``emulator`` (standalone) and ``run`` (headless)."""
+"""Command line: the GUI (default), ``emulator`` (standalone) and ``run`` (headless).
+
+Building the parser imports neither the window nor the emulator: each command loads what it
+needs once it is chosen.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
-from console.config import ConfigError, Preferences, Profile, prepare_data_dir
+from console.arguments import add_audio_argument
+from console.config import ConfigError, prepare_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,6 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         default=d(1.0),
         help="run the emulator's conversation X times faster than real time",
     )
-    from console.emulator.cli import add_audio_argument
-
     add_audio_argument(p, default=d(None))
     p.add_argument(
         "-v", "--verbose", action="store_true", default=d(False), help="log debug detail"
@@ -84,10 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser)
     sub = parser.add_subparsers(dest="command")
 
-    from console.emulator import cli as emulator_cli
-
-    emu = sub.add_parser("emulator", help="run the ACS emulator on its own")
-    emulator_cli.add_arguments(emu)
+    # The emulator has its own parser (``acs-console emulator --help``); it is loaded only
+    # when this command runs.
+    emu = sub.add_parser(
+        "emulator",
+        help="run the ACS emulator on its own (see acs-console emulator --help)",
+        add_help=False,
+        prefix_chars="\0",
+    )
+    emu.add_argument("emulator_args", nargs=argparse.REMAINDER)
 
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
     _add_common(run, sub=True)
@@ -111,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="file format (default: from --out's suffix, else json)",
     )
+    run.add_argument(
+        "--speech-model-endpoint-id",
+        default=None,
+        metavar="ID",
+        help="a Custom Speech model's endpoint id for this call (default: the one in Settings)",
+    )
     return parser
 
 
@@ -124,46 +137,16 @@ def _setup_logging(verbose: bool) -> None:
     install_redaction()
 
 
-@contextlib.asynccontextmanager
-async def local_profile(
-    data_dir: Path,
-    *,
-    scenario: str | None,
-    speed: float,
-    audio: Sequence[tuple[str, Path]] = (),
-    **listen: object,
-) -> AsyncIterator[Profile]:
-    """Start the embedded emulator and yield the profile that reaches it."""
-    from console.emulator.server import Emulator, EmulatorConfig
-
-    cfg = EmulatorConfig(data_dir=data_dir / "emulator", speed=speed, audio=tuple(audio))
-    if scenario:
-        cfg.scenario = scenario
-    async with Emulator(cfg) as emu:
-        yield Profile.local(emu.info(), speed=speed, **listen)  # type: ignore[arg-type]
-
-
-def listen_options(args: argparse.Namespace, prefs: Preferences) -> dict[str, object]:
-    return {
-        "listen_host": args.listen_host or prefs.listen_host,
-        "callback_port": args.callback_port
-        if args.callback_port is not None
-        else prefs.callback_port,
-        "ws_port": args.ws_port if args.ws_port is not None else prefs.ws_port,
-        "allow_non_loopback": bool(args.allow_non_loopback),
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "emulator":
         from console.emulator import cli as emulator_cli
 
-        return emulator_cli.run(args)
+        return emulator_cli.main(args.emulator_args)
     _setup_logging(args.verbose)
     if args.self_test and args.command is None:
-        from console.app import self_test
+        from console.ui.self_test import self_test
 
         return self_test(args)
     try:

@@ -72,6 +72,8 @@ class Preferences:
     public_callback_base: str = ""  # e.g. https://abc-8080.devtunnels.ms
     public_websocket_base: str = ""  # e.g. wss://abc-8081.devtunnels.ms
     acs_resource_id: str = ""  # immutable resource id: the JWT audience
+    # A Custom Speech model's endpoint id, sent with every transcription request ("" = none).
+    speech_model_endpoint_id: str = ""
     listen_host: str = "127.0.0.1"
     callback_port: int = 0
     ws_port: int = 0

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData
@@ -25,8 +23,8 @@ from console.config import (
     SecretStore,
     SecretStoreError,
 )
+from console.launch import open_runtime, profile_kind, use_connection_string_from_env
 from console.listener.common import ListenerError
-from console.runtime import ConsoleRuntime
 from console.session import (
     CallSession,
     CallState,
@@ -45,52 +43,31 @@ class RunFailed(Exception):
     pass
 
 
-@contextlib.asynccontextmanager
-async def _profile(args: argparse.Namespace) -> AsyncIterator[Profile]:
-    from console.cli import listen_options, local_profile
-
-    prefs = Preferences.load(args.data_dir)
-    listen = listen_options(args, prefs)
-    if (args.profile or "local") == "azure":
-        secrets = SecretStore()
-        from_env = os.environ.get(CONNECTION_STRING_ENV, "").strip()
-        if from_env:
-            secrets.set(from_env, session_only=True)  # this run only; never stored
-        try:
-            profile = Profile.azure(prefs, secrets)
-        except (ConfigError, SecretStoreError) as exc:
-            hint = (
-                ""
-                if from_env
-                else f" For a run without the keyring, set {CONNECTION_STRING_ENV} instead."
-            )
-            raise RunFailed(f"{exc}{hint}") from exc
-        for key, value in listen.items():
-            setattr(profile, key, value)
-        yield profile
+def _check_azure(args: argparse.Namespace, prefs: Preferences, secrets: SecretStore) -> None:
+    """An incomplete Azure profile fails before anything starts, saying how to run anyway."""
+    from_env = use_connection_string_from_env(secrets)
+    if profile_kind(args, prefs) != "azure":
         return
-    async with local_profile(
-        args.data_dir,
-        scenario=args.scenario,
-        speed=args.speed,
-        audio=getattr(args, "audio", None) or (),
-        **listen,
-    ) as profile:
-        yield profile
+    try:
+        Profile.azure(prefs, secrets)
+    except (ConfigError, SecretStoreError) as exc:
+        hint = f" For a run without the keyring, set {CONNECTION_STRING_ENV} instead."
+        raise RunFailed(f"{exc}{'' if from_env else hint}") from exc
 
 
 async def run_headless(args: argparse.Namespace) -> int:
     fmt = args.format or (format_for_path(args.out) if args.out.suffix else "json")
-    session: CallSession | None = None
+    prefs = Preferences.load(args.data_dir)
+    secrets = SecretStore()
     try:
-        async with (
-            _profile(args) as profile,
-            ConsoleRuntime(profile, data_dir=args.data_dir, default_locale=args.locale) as runtime,
-        ):
+        _check_azure(args, prefs, secrets)
+        async with open_runtime(args, prefs, secrets, default_locale=args.locale) as runtime:
             # No window, no level meters: the call's audio would only cost bandwidth.
-            session = runtime.new_session(stream_audio=False)
+            session = runtime.new_session(
+                stream_audio=False, speech_model_endpoint_id=args.speech_model_endpoint_id
+            )
             try:
-                await _drive(session, args, profile.call_time_factor)
+                await _drive(session, args, runtime.profile.call_time_factor)
             except BaseException as exc:
                 _save(session, args.out, fmt, failure=exc)
                 raise

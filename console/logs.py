@@ -9,9 +9,13 @@ root logger's current handlers for records built by hand.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _PATTERNS = [
     # accesskey=… in a connection string (up to the next ; or whitespace)
@@ -100,3 +104,37 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+LOG_FILE_NAME = "acs-console.log"
+_LOG_BYTES = 2_000_000  # per file; five old files are kept
+
+
+def install_file_log(directory: Path, *, verbose: bool = False) -> Path | None:
+    """Log to a rotating file in ``directory`` (secrets redacted); None if it cannot be made.
+
+    The file gets the console's own INFO records as well as every warning; the terminal keeps
+    showing only what it showed before."""
+    path = directory / LOG_FILE_NAME
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=_LOG_BYTES, backupCount=5, encoding="utf-8"
+        )
+    except OSError as exc:
+        log.warning("no log file in %s: %s", directory, exc.strerror or exc)
+        return None
+    root = logging.getLogger()
+    threshold = root.getEffectiveLevel()
+    for existing in root.handlers:
+        if existing.level == logging.NOTSET:
+            existing.setLevel(threshold)
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    ours = logging.getLogger("console")
+    if ours.getEffectiveLevel() > logging.INFO:
+        ours.setLevel(logging.INFO)
+    log.info("ACS Transcription Console starting; log file %s", path)
+    return path

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import platformdirs
 
+from console.config import default_data_dir
+
 RESOURCES_ENV = "ACS_CONSOLE_RESOURCES"
 SAVE_DIR_NAME = "ACS Transcripts"
 # Present in every complete copy of the resources; a folder without it is someone else's.
@@ -77,3 +79,11 @@ def default_save_dir(data_dir_override: Path | None) -> Path:
     if data_dir_override is not None:
         return Path(data_dir_override) / "transcripts"
     return Path(platformdirs.user_documents_dir()) / SAVE_DIR_NAME
+
+
+def data_dir_override(args: object) -> Path | None:
+    """The folder given with ``--data-dir``, or None when the platform's default is in use."""
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None or Path(data_dir) == default_data_dir().expanduser():
+        return None
+    return Path(data_dir)

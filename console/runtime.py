@@ -18,12 +18,14 @@ from console.acs.auth import AuthSettings, JwtVerifier, new_url_secret
 from console.acs.calls import CallService, CallServiceOptions
 from console.acs.events import CallEvent, IncomingCall
 from console.acs.streaming import Packet
+from console.call.watchdog import CALL_CHECK_INTERVAL_S
 from console.config import Profile
 from console.listener.callbacks import CallbackServer
 from console.listener.common import url_host
 from console.listener.websocket import StreamConnection, TranscriptServer
 from console.logs import register_connection_string, register_secret
-from console.session import CALL_CHECK_INTERVAL_S, CallSession
+from console.session import CallSession
+from console.signals import Signal
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +86,12 @@ class ConsoleRuntime:
         default_locale: str = "en-US",
         call_options: CallServiceOptions | None = None,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
+        speech_model_endpoint_id: str | None = None,
     ) -> None:
         self.profile = profile
+        # Sent at every call setup and transcription request of new sessions, unless a
+        # session is given its own.
+        self.speech_model_endpoint_id = speech_model_endpoint_id
         self.data_dir = data_dir
         self.default_locale = default_locale
         self.call_check_interval = call_check_interval
@@ -129,7 +135,7 @@ class ConsoleRuntime:
         self.endpoints = _PublicEndpoints(self)
         self._sessions: dict[str, CallSession] = {}
         self._by_call: dict[str, CallSession] = {}
-        self._incoming_listeners: list[Callable[[IncomingCall], None]] = []
+        self.incoming_calls: Signal[IncomingCall] = Signal("incoming calls")
         self._started = False
 
     async def __aenter__(self) -> ConsoleRuntime:
@@ -171,7 +177,7 @@ class ConsoleRuntime:
             self.endpoints,
             journal_dir=self.data_dir,
             default_locale=self.default_locale,
-            speech_model_endpoint_id=speech_model_endpoint_id,
+            speech_model_endpoint_id=speech_model_endpoint_id or self.speech_model_endpoint_id,
             call_time_factor=self.profile.call_time_factor,
             call_check_interval=self.call_check_interval,
             stream_audio=self.stream_audio if stream_audio is None else stream_audio,
@@ -192,8 +198,7 @@ class ConsoleRuntime:
             del self._by_call[ccid]
 
     def on_incoming_call(self, callback: Callable[[IncomingCall], None]) -> Callable[[], None]:
-        self._incoming_listeners.append(callback)
-        return lambda: self._incoming_listeners.remove(callback)
+        return self.incoming_calls.connect(callback)
 
     async def decline(self, incoming: IncomingCall) -> None:
         """Reject a ringing call; raises CallServiceError (operator_text) on failure."""
@@ -254,11 +259,7 @@ class ConsoleRuntime:
             session.handle_events([event])
 
     def _on_incoming_call(self, incoming: IncomingCall) -> None:
-        for fn in list(self._incoming_listeners):
-            try:
-                fn(incoming)
-            except Exception:
-                log.exception("incoming-call listener failed")
+        self.incoming_calls.emit(incoming)
 
     # PacketSink for the transcript server
     def stream_opened(self, conn: StreamConnection) -> None:
@@ -269,9 +270,9 @@ class ConsoleRuntime:
     def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
         session = self._session_for(conn.query, conn.call_connection_id)
         if session is not None:
-            session.handle_packet(conn, frame, packet)
+            session.handle_packet(frame, packet)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
         session = self._session_for(conn.query, conn.call_connection_id)
         if session is not None:
-            session.stream_closed(conn, code, reason)
+            session.stream_closed(conn)

@@ -57,6 +57,12 @@ class ResultInformation:
     sub_code: int | None
     message: str | None
 
+    @property
+    def text(self) -> str:
+        """``"200/7000 The conversation has ended."``: what a transcript marker records."""
+        text = f"{self.code}/{self.sub_code}" if self.code is not None else ""
+        return f"{text} {self.message}".strip() if self.message else text
+
 
 @dataclass(frozen=True)
 class EventParticipant:
@@ -64,6 +70,7 @@ class EventParticipant:
     kind: IdentifierKind
     is_muted: bool | None = None
     is_on_hold: bool | None = None
+    display_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,9 +277,17 @@ def _participants(data: Mapping[str, Any]) -> tuple[EventParticipant, ...]:
             # A participant with no identity cannot be shown or matched to transcript text.
             log.debug("participant without an identifier skipped")
             continue
+        identifier = item.get("identifier")
+        name = _str(item, "displayName") or (
+            _str(identifier, "displayName") if isinstance(identifier, Mapping) else None
+        )
         out.append(
             EventParticipant(
-                raw_id, kind_of(raw_id), _bool(item, "isMuted"), _bool(item, "isOnHold")
+                raw_id,
+                kind_of(raw_id),
+                _bool(item, "isMuted"),
+                _bool(item, "isOnHold"),
+                name.strip() if name and name.strip() else None,
             )
         )
     return tuple(out)

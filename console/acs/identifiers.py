@@ -142,6 +142,21 @@ def short_label(raw_id: str) -> str:
     return f"{label} {tail}" if label else raw_id
 
 
+def default_name(raw_id: str) -> str:
+    """What a transcript calls a participant until the service or the operator names them."""
+    kind = kind_of(raw_id)
+    tail = raw_id[-6:]
+    if kind is IdentifierKind.PHONE_NUMBER:
+        return raw_id[len(PHONE_PREFIX) :]
+    if kind is IdentifierKind.COMMUNICATION_USER:
+        return f"ACS user …{tail}"
+    if kind is IdentifierKind.MICROSOFT_TEAMS_USER:
+        return f"Teams user …{tail}"
+    if not raw_id:
+        return "Unknown speaker"
+    return raw_id if len(raw_id) <= 24 else f"Participant …{tail}"
+
+
 def validate_target(text: str) -> str:
     """Turn what an operator typed into the raw id of a call target.
 

@@ -237,11 +237,57 @@ def _examples(language: str) -> str:
     return " or ".join(codes)
 
 
+# Any BCP-47 locale of the shape Azure Speech uses (language, optional script, region or UN M.49
+# area, optional dialect): "en-US", "fil-PH", "zh-Hans-CN", "es-419", "zh-CN-shandong". Azure adds
+# locales over time, so a well-formed one that is not in the list is sent, with a notice.
+_WELL_FORMED = re.compile(r"[a-z]{2,3}(?:-[a-z]{4})?-(?:[a-z]{2}|\d{3})(?:-[a-z]+)?", re.I)
+
+
+def canonical_locale(text: str) -> str:
+    """The canonical spelling of a locale-shaped text, without checking it: ``en-us`` ->
+    ``en-US``, ``zh-hans-cn`` -> ``zh-Hans-CN``, ``ZH-CN-SICHUAN`` -> ``zh-CN-sichuan`` (the
+    service echoes locales in lower case, so every comparison goes through this)."""
+    parts = [p for p in text.strip().replace("_", "-").split("-") if p]
+    if not parts:
+        return ""
+    known = _BY_LOWER.get("-".join(parts).lower())
+    if known is not None:
+        return known.code
+    out = [parts[0].lower()]
+    for i, part in enumerate(parts[1:], start=1):
+        if i == 1 and len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def same_locale(a: str | None, b: str | None) -> bool:
+    """Whether two locale texts name the same locale (case-insensitively)."""
+    if not a or not b:
+        return False
+    return canonical_locale(a) == canonical_locale(b)
+
+
+def unlisted_notice(code: str) -> str | None:
+    """What to tell the operator about a valid locale that is not in the known list."""
+    if is_known(code):
+        return None
+    return (
+        f"{code} is not in this console's list of transcription locales. It is sent as "
+        "typed; the service refuses it if Azure Speech does not support it."
+    )
+
+
 def validate_locale(text: str | None) -> str:
     """The canonical form of a transcription locale ("en-us" -> "en-US").
 
-    Raises :class:`InvalidLocaleError` with an operator-readable message when the text is
-    empty, a language without a region, a text-to-speech voice name, or not in the list.
+    A locale in the list, or any well-formed one (Azure adds locales; see
+    :func:`unlisted_notice`), is accepted. Raises :class:`InvalidLocaleError` with an
+    operator-readable message when the text is empty, a language without a region, a
+    text-to-speech voice name, or not shaped like a locale.
     """
     value = (text or "").strip().replace("_", "-")
     if not value:
@@ -259,12 +305,13 @@ def validate_locale(text: str | None) -> str:
             "no_region",
         )
     voice = _VOICE.fullmatch(value)
-    # Voice names are capitalised ("Nancy") or end in "Neural"; a lower-case third part is
-    # more likely a dialect variant ("zh-CN-henan") that is simply not in the list.
+    # Voice names are capitalised ("Nancy") or end in "Neural"; a third part in one letter
+    # case is more likely a dialect variant ("zh-CN-henan", "zh-CN-GUANGXI").
+    name = voice.group(2) if voice else ""
     if (
         voice
         and voice.group(1).lower() in _BY_LOWER
-        and (voice.group(2)[0].isupper() or "neural" in voice.group(2).lower())
+        and ((name[0].isupper() and not name.isupper()) or "neural" in name.lower())
     ):
         base = _BY_LOWER[voice.group(1).lower()].code
         raise InvalidLocaleError(
@@ -272,6 +319,8 @@ def validate_locale(text: str | None) -> str:
             f"{base}, instead.",
             "voice_name",
         )
+    if _WELL_FORMED.fullmatch(value):
+        return canonical_locale(value)
     language = value.split("-", 1)[0]
     preferred = list(_PREFERRED.get(language.lower(), ()))
     same_language = preferred + [

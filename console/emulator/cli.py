@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from console.arguments import add_audio_argument
 from console.emulator import hmac_auth
 from console.emulator.config import DEFAULT_PORT, DataDirError, EmulatorConfig, default_data_dir
 from console.emulator.eventgrid import RingError
@@ -91,28 +92,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--attach",
         action="store_true",
         help="do not start an emulator: send the --ring requests to the running one",
-    )
-
-
-def parse_audio(text: str) -> tuple[str, Path]:
-    """``RAW_ID=FILE.wav`` (a raw id never holds '=', a path may)."""
-    raw_id, sep, path = text.partition("=")
-    if not sep or not raw_id.strip() or not path.strip():
-        raise argparse.ArgumentTypeError(
-            f"expected PARTICIPANT=FILE.wav (a raw id such as 4:+15550100 or 8:acs:…), got {text!r}"
-        )
-    return raw_id.strip(), Path(path.strip()).expanduser()
-
-
-def add_audio_argument(parser: argparse.ArgumentParser, default: Any = None) -> None:
-    parser.add_argument(
-        "--audio",
-        type=parse_audio,
-        action="append",
-        default=default,
-        metavar="PARTICIPANT=FILE.wav",
-        help="this participant (raw id) speaks the WAV from the start of each call, heard by the "
-        "local recogniser (needs the speech extra; repeatable)",
     )
 
 

@@ -10,20 +10,19 @@ from console.transcript.journal import (
     mark_recovered,
     replay,
 )
-from console.transcript.model import (
+from console.transcript.model import Transcript
+from console.transcript.participants import Participant
+from console.transcript.timeline import (
     Change,
     Marker,
     MarkerAdded,
     MarkerKind,
-    Participant,
     ParticipantAdded,
     ParticipantRenamed,
     Phrase,
-    PhraseChange,
     PhraseChanged,
     PhraseStatus,
     SearchMatch,
-    Transcript,
 )
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "ParticipantAdded",
     "ParticipantRenamed",
     "Phrase",
-    "PhraseChange",
     "PhraseChanged",
     "PhraseStatus",
     "SearchMatch",

@@ -23,16 +23,9 @@ from typing import Any, TypeVar
 
 from console import __version__
 from console.acs.streaming import Word
-from console.transcript.model import (
-    Marker,
-    NameSource,
-    Participant,
-    ParticipantKind,
-    Phrase,
-    PhraseStatus,
-    Transcript,
-    describe_marker,
-)
+from console.transcript.model import Transcript
+from console.transcript.participants import NameSource, Participant, ParticipantKind
+from console.transcript.timeline import Marker, Phrase, PhraseStatus, describe_marker
 
 FORMATS = ("txt", "json", "vtt", "srt", "csv")
 JSON_FORMAT = 1

@@ -27,21 +27,18 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from console.acs.streaming import Unparsed, parse_packet
-from console.transcript.model import (
-    Change,
-    MarkerAdded,
-    NameSource,
-    ParticipantRenamed,
-    Transcript,
-)
+from console.acs.events import CallEvent, parse_event
+from console.acs.streaming import Packet, Unparsed, parse_packet
+from console.transcript.model import Transcript
+from console.transcript.participants import NameSource
+from console.transcript.timeline import Change, MarkerAdded, ParticipantRenamed
 
 try:  # POSIX advisory locks; elsewhere journals are simply never reported as in use
     import fcntl
@@ -427,82 +424,159 @@ def mark_recovered(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+# -- reading: the one reader of the journal format ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    t: float
+    call: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PacketRecord:
+    t: float
+    packet: Packet  # never Unparsed: an unreadable frame is counted in the stats instead
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    t: float
+    event: CallEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RenameRecord:
+    t: float
+    raw_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerRecord:
+    t: float
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedRecord:
+    t: float
+
+
+Record = Header | PacketRecord | EventRecord | RenameRecord | MarkerRecord | ClosedRecord
+
+
+def read_records(lines: Iterable[bytes], stats: ReplayStats | None = None) -> Iterator[Record]:
+    """The records of a journal's lines, typed (packets and events through the same parsers as
+    the live call). Unreadable lines are counted in ``stats`` and skipped: a crash may cut the
+    last one, a disk error any."""
+    stats = stats if stats is not None else ReplayStats()
+    for line in lines:
+        complete = line.endswith(b"\n")
+        body = line.rstrip(b"\r\n")
+        if not body.strip():
+            continue
+        stats.lines += 1
+        record = _record(body, stats)
+        if record is None:
+            if complete:
+                stats.corrupt_lines += 1
+                log.warning("journal: skipped corrupt line %d", stats.lines)
+            else:
+                stats.truncated_tail = True
+            continue
+        if record is not _NOTHING:
+            yield record  # type: ignore[misc]
+
+
+_NOTHING = object()  # a readable line that holds nothing to apply (an unparsed packet)
+
+
+def _record(body: bytes, stats: ReplayStats) -> Record | object | None:
+    """One line to its record; None when it cannot be read."""
+    m = _PACKET_PREFIX.match(body)
+    if m is not None and body.endswith(b"}"):
+        packet = parse_packet(body[m.end() : -1])
+        if not isinstance(packet, Unparsed):
+            stats.packets += 1
+            return PacketRecord(float(m.group(1)), packet)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("t"), int | float):
+        return None
+    t = float(doc["t"])
+    kind = doc.get("type")
+    if kind == "packet":
+        raw = doc.get("packet")
+        packet = parse_packet(raw if isinstance(raw, str) else json.dumps(raw))
+        stats.packets += 1
+        if isinstance(packet, Unparsed):
+            stats.unparsed_packets += 1
+            return _NOTHING
+        return PacketRecord(t, packet)
+    if kind == "event":
+        stats.events += 1
+        event = doc.get("event")
+        return EventRecord(t, parse_event(event)) if isinstance(event, dict) else _NOTHING
+    if kind == "header":
+        call = doc.get("call")
+        stats.call = call if isinstance(call, dict) else {}
+        return Header(t, stats.call)
+    if kind == "rename":
+        raw_id, name = doc.get("raw_id"), doc.get("name")
+        if isinstance(raw_id, str) and raw_id and isinstance(name, str):
+            return RenameRecord(t, raw_id, name)
+        return _NOTHING
+    if kind == "marker":
+        marker_kind, detail = doc.get("kind"), doc.get("detail", "")
+        if isinstance(marker_kind, str) and marker_kind:
+            return MarkerRecord(t, marker_kind, detail if isinstance(detail, str) else "")
+        return _NOTHING
+    if kind == "closed":
+        stats.closed = True
+        return ClosedRecord(t)
+    return _NOTHING
+
+
+def apply_record(transcript: Transcript, record: Record) -> None:
+    """Feed one record back through the same Transcript methods the live call used."""
+    if isinstance(record, PacketRecord):
+        transcript.apply(record.packet, received_at=record.t)
+    elif isinstance(record, EventRecord):
+        transcript.apply_event(record.event, received_at=record.t)
+    elif isinstance(record, Header):
+        transcript.call_info = dict(record.call)
+        started = record.call.get("started_at")
+        if isinstance(started, int | float) and not isinstance(started, bool):
+            transcript.call_started_at = float(started)
+    elif isinstance(record, RenameRecord):
+        transcript.learn_participants([record.raw_id])
+        transcript.rename(record.raw_id, record.name)
+    elif isinstance(record, MarkerRecord):
+        transcript.add_marker(record.kind, record.t, record.detail)
+
+
 def replay(path: str | os.PathLike[str]) -> Transcript:
     """Rebuild the transcript of a journal: every Final that had arrived."""
     return replay_with_stats(path)[0]
 
 
 def replay_with_stats(path: str | os.PathLike[str]) -> tuple[Transcript, ReplayStats]:
-    stats = ReplayStats()
-    transcript = Transcript()
     with Path(path).open("rb") as fh:
-        for line in fh:
-            complete = line.endswith(b"\n")
-            body = line.rstrip(b"\r\n")
-            if not body.strip():
-                continue
-            stats.lines += 1
-            if not _replay_line(transcript, body, stats):
-                if complete:
-                    stats.corrupt_lines += 1
-                    log.warning("journal %s: skipped corrupt line %d", path, stats.lines)
-                else:
-                    stats.truncated_tail = True
+        transcript, stats = replay_lines(fh)
     if stats.corrupt_lines:
         log.warning("journal %s: %d corrupt lines skipped", path, stats.corrupt_lines)
-    # A crashed call's open hypotheses will never get their Final.
-    transcript.abandon_open()
     return transcript, stats
 
 
-def _replay_line(transcript: Transcript, body: bytes, stats: ReplayStats) -> bool:
-    """Apply one journal line; False when it cannot be read."""
-    m = _PACKET_PREFIX.match(body)
-    if m is not None and body.endswith(b"}"):
-        packet = parse_packet(body[m.end() : -1])
-        if not isinstance(packet, Unparsed):
-            stats.packets += 1
-            transcript.apply(packet, received_at=float(m.group(1)))
-            return True
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return False
-    if not isinstance(doc, dict) or not isinstance(doc.get("t"), int | float):
-        return False
-    t = float(doc["t"])
-    kind = doc.get("type")
-    if kind == "packet":
-        raw = doc.get("packet")
-        frame = raw if isinstance(raw, str) else json.dumps(raw)
-        packet = parse_packet(frame)
-        stats.packets += 1
-        if isinstance(packet, Unparsed):
-            stats.unparsed_packets += 1
-        else:
-            transcript.apply(packet, received_at=t)
-    elif kind == "event":
-        event = doc.get("event")
-        stats.events += 1
-        if isinstance(event, dict):
-            transcript.apply_event(event, received_at=t)
-    elif kind == "header":
-        call = doc.get("call")
-        if isinstance(call, dict):
-            stats.call = call
-            transcript.call_info = dict(call)
-            started = call.get("started_at")
-            if isinstance(started, int | float) and not isinstance(started, bool):
-                transcript.call_started_at = float(started)
-    elif kind == "rename":
-        raw_id, name = doc.get("raw_id"), doc.get("name")
-        if isinstance(raw_id, str) and raw_id and isinstance(name, str):
-            transcript.learn_participants([raw_id])
-            transcript.rename(raw_id, name)
-    elif kind == "marker":
-        marker_kind, detail = doc.get("kind"), doc.get("detail", "")
-        if isinstance(marker_kind, str) and marker_kind:
-            transcript.add_marker(marker_kind, t, detail if isinstance(detail, str) else "")
-    elif kind == "closed":
-        stats.closed = True
-    return True
+def replay_lines(lines: Iterable[bytes]) -> tuple[Transcript, ReplayStats]:
+    """A journal's lines to its transcript; open hypotheses are abandoned (no Final will come)."""
+    stats = ReplayStats()
+    transcript = Transcript()
+    for record in read_records(lines, stats):
+        apply_record(transcript, record)
+    transcript.abandon_open()
+    return transcript, stats

@@ -1,16 +1,18 @@
 """Live call transcript: participants, phrases (intermediate -> final) and timeline markers.
 
 A pure domain model: no Qt, no I/O, single-threaded (it lives on the asyncio loop). The
-WebSocket listener feeds it packets, the call session feeds it callback events and operator
-intent, and a UI subscribes to small change records and repaints at most once per frame,
-using ``revision`` to coalesce.
+WebSocket listener feeds it packets, the call session feeds it typed callback events and operator
+intent, and a UI subscribes to small change records (``changes``) and repaints at most once per
+frame, using ``revision`` to coalesce.
 
 Time: packet offsets are 100 ns ticks. Every phrase carries ``anchor`` (ticks) so that
 ``anchor + offset`` is its position on the *call clock* (seconds since ``call_started_at``).
-While offsets follow the call clock the anchor stays 0; when a new transcription stream's
-offsets are clearly behind the wall clock (offsets counted from the subscription start) or
-restart below what the speaker already said, the stream is re-anchored so the timeline stays
-chronological. Markers carry wall-clock times and are placed on the same call clock.
+While offsets follow the call clock the anchor stays 0. The first packet of each new stream
+decides its anchor: offsets clearly behind the wall clock (counted from the subscription start)
+or clearly ahead of it (another origin altogether, such as the docs' sample offset of
+2516998782481234400 ticks) are rebased onto the call clock, and offsets that restart below what
+the speaker already said continue after it, so the timeline stays chronological and within the
+call. Markers carry wall-clock times and are placed on the same call clock.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, TypeVar
 
+from console.acs import events as ev
+from console.acs.identifiers import default_name
+from console.acs.locales import canonical_locale
 from console.acs.streaming import (
     TICKS_PER_SECOND,
     Packet,
@@ -32,183 +36,38 @@ from console.acs.streaming import (
     TranscriptionMetadata,
     Word,
 )
+from console.signals import Signal
+from console.transcript.participants import (
+    NameSource,
+    Participant,
+    participant_kind,
+)
+from console.transcript.timeline import (
+    ENDS_PHRASES,
+    FAMILY,
+    NEW_SEGMENT,
+    Change,
+    Marker,
+    MarkerAdded,
+    MarkerKind,
+    ParticipantAdded,
+    ParticipantRenamed,
+    Phrase,
+    PhraseChanged,
+    PhraseStatus,
+    SearchMatch,
+    TimelineItem,
+    marker_state,
+)
 
 log = logging.getLogger(__name__)
 
-# A stream whose offsets lag the wall clock by more than this counts from its own start
+# A stream whose offsets lag or lead the wall clock by more than this has its own origin
 # (recognition latency alone never gets near it).
 _ANCHOR_SLACK = 10 * TICKS_PER_SECOND
-
-
-class ParticipantKind(StrEnum):
-    PHONE = "phone"
-    ACS_USER = "acs_user"
-    TEAMS_USER = "teams_user"
-    UNKNOWN = "unknown"
-
-
-class NameSource(StrEnum):
-    DEFAULT = "default"  # derived from the raw id
-    SERVICE = "service"  # learned from the service (e.g. a participants list)
-    OPERATOR = "operator"  # typed by the operator; never overwritten by the service
-
-
-class PhraseStatus(StrEnum):
-    INTERMEDIATE = "intermediate"
-    FINAL = "final"
-    ABANDONED = "abandoned"
-
-
-class MarkerKind(StrEnum):
-    CALL_CONNECTED = "call_connected"
-    CALL_DISCONNECTED = "call_disconnected"
-    CALL_FAILED = "call_failed"
-    TRANSCRIPTION_STARTED = "transcription_started"
-    TRANSCRIPTION_STOPPED = "transcription_stopped"
-    TRANSCRIPTION_FAILED = "transcription_failed"
-    CONNECTION_INTERRUPTED = "connection_interrupted"
-    CONNECTION_REESTABLISHED = "connection_reestablished"
-    LOCALE_CHANGED = "locale_changed"
-    NOTE = "note"
-
-
-# Markers that record a state transition: one is added only when its family's state changes,
-# so the same transition reported twice (event + session, or a replayed journal) shows once.
-_FAMILY: dict[str, str] = {
-    MarkerKind.CALL_CONNECTED: "call",
-    MarkerKind.CALL_DISCONNECTED: "call",
-    MarkerKind.CALL_FAILED: "call",
-    MarkerKind.TRANSCRIPTION_STARTED: "transcription",
-    MarkerKind.TRANSCRIPTION_STOPPED: "transcription",
-    MarkerKind.TRANSCRIPTION_FAILED: "transcription",
-    MarkerKind.CONNECTION_INTERRUPTED: "connection",
-    MarkerKind.CONNECTION_REESTABLISHED: "connection",
-}
-# A failure state includes its reason: a different failure is news, the same one repeated is not.
-_FAILURES: frozenset[str] = frozenset({MarkerKind.CALL_FAILED, MarkerKind.TRANSCRIPTION_FAILED})
-# After these no Final can close an open hypothesis: it is abandoned, never left dangling.
-_ENDS_PHRASES: frozenset[str] = frozenset(
-    {
-        MarkerKind.TRANSCRIPTION_STOPPED,
-        MarkerKind.TRANSCRIPTION_FAILED,
-        MarkerKind.CALL_DISCONNECTED,
-        MarkerKind.CALL_FAILED,
-    }
-)
-# A new stream may bring a new offset origin.
-_NEW_SEGMENT: frozenset[str] = frozenset(
-    {MarkerKind.TRANSCRIPTION_STARTED, MarkerKind.CONNECTION_REESTABLISHED}
-)
-
-_MARKER_LABELS: dict[str, str] = {
-    MarkerKind.CALL_CONNECTED: "Call connected",
-    MarkerKind.CALL_DISCONNECTED: "Call ended",
-    MarkerKind.CALL_FAILED: "Call failed",
-    MarkerKind.TRANSCRIPTION_STARTED: "Transcription started",
-    MarkerKind.TRANSCRIPTION_STOPPED: "Transcription stopped",
-    MarkerKind.TRANSCRIPTION_FAILED: "Transcription failed",
-    MarkerKind.CONNECTION_INTERRUPTED: "Transcript connection interrupted",
-    MarkerKind.CONNECTION_REESTABLISHED: "Transcript connection re-established",
-    MarkerKind.LOCALE_CHANGED: "Locale",
-    MarkerKind.NOTE: "Note",
-}
-
-_ACS_PREFIXES = ("8:acs:", "8:spool:", "8:dod-acs:", "8:gcch-acs:")
-_TEAMS_PREFIXES = ("8:orgid:", "8:teamsvisitor:", "8:dod:", "8:gcch:")
-
-
-@dataclass(slots=True, eq=False)
-class Participant:
-    raw_id: str
-    kind: ParticipantKind
-    display_name: str
-    colour: int  # stable index in order of first appearance; the UI maps it to a colour
-    name_source: NameSource = NameSource.DEFAULT
-
-
-@dataclass(slots=True, eq=False)
-class Phrase:
-    """One utterance. Intermediate hypotheses update it in place; its Final settles it."""
-
-    id: int
-    raw_id: str
-    text: str
-    status: PhraseStatus
-    offset: int  # ticks, as received
-    duration: int  # ticks
-    anchor: int  # ticks; anchor + offset is the start on the call clock
-    confidence: float | None
-    words: tuple[Word, ...]
-    locale: str | None  # the confirmed locale in force when it was received
-    received_at: float  # wall time of the packet that last set it (the Final's, once final)
-    first_received_at: float  # wall time of its first hypothesis
-    seq: int  # receipt order, the tie-break after the offset
-
-    @property
-    def is_final(self) -> bool:
-        return self.status is PhraseStatus.FINAL
-
-    @property
-    def start_ticks(self) -> int:
-        return self.anchor + self.offset
-
-    @property
-    def start(self) -> float:
-        """Seconds on the call clock."""
-        return (self.anchor + self.offset) / TICKS_PER_SECOND
-
-    @property
-    def end(self) -> float:
-        return (self.anchor + self.offset + self.duration) / TICKS_PER_SECOND
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    kind: str  # a MarkerKind value, or any other string for custom markers
-    at: float  # wall time
-    detail: str = ""
-    seq: int = 0
-
-
-# Not frozen: one is built per packet, and a frozen __init__ costs ~1 µs more.
-@dataclass(slots=True)
-class PhraseChanged:
-    phrase: Phrase
-    kind: str  # "intermediate" | "final" | "abandoned"
-    revision: int
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipantAdded:
-    participant: Participant
-    revision: int
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipantRenamed:
-    participant: Participant
-    old_name: str
-    by_operator: bool
-    revision: int
-
-
-@dataclass(frozen=True, slots=True)
-class MarkerAdded:
-    marker: Marker
-    revision: int
-
-
-Change = PhraseChanged | ParticipantAdded | ParticipantRenamed | MarkerAdded
-PhraseChange = PhraseChanged
-TimelineItem = Phrase | Marker
+# Without a known call start, only an offset no call could reach is rebased.
+_NO_CALL_THAT_LONG = 7 * 24 * 3600 * TICKS_PER_SECOND
 _C = TypeVar("_C", PhraseChanged, ParticipantAdded, ParticipantRenamed, MarkerAdded)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchMatch:
-    phrase: Phrase
-    start: int  # character span of the match in phrase.text
-    end: int
 
 
 @dataclass(slots=True, eq=False)
@@ -218,55 +77,6 @@ class _Speaker:
     finals: list[Phrase] | None = None
     last_start: int | None = None  # call-clock ticks of this speaker's latest Final
     last_end: int | None = None
-
-
-def participant_kind(raw_id: str) -> ParticipantKind:
-    if raw_id.startswith("4:"):
-        return ParticipantKind.PHONE
-    if raw_id.startswith(_ACS_PREFIXES):
-        return ParticipantKind.ACS_USER
-    if raw_id.startswith(_TEAMS_PREFIXES):
-        return ParticipantKind.TEAMS_USER
-    return ParticipantKind.UNKNOWN
-
-
-def default_name(raw_id: str) -> str:
-    """Something readable for a raw id until the operator names the participant."""
-    kind = participant_kind(raw_id)
-    tail = raw_id[-6:]
-    if kind is ParticipantKind.PHONE:
-        return raw_id[2:] or "Phone caller"
-    if kind is ParticipantKind.ACS_USER:
-        return f"ACS user …{tail}"
-    if kind is ParticipantKind.TEAMS_USER:
-        return f"Teams user …{tail}"
-    if not raw_id:
-        return "Unknown speaker"
-    return raw_id if len(raw_id) <= 24 else f"Participant …{tail}"
-
-
-def canonical_locale(locale: str) -> str:
-    """``en-us`` -> ``en-US``, ``zh-hans-cn`` -> ``zh-Hans-CN`` (the service echoes lower case)."""
-    parts = [p for p in locale.strip().replace("_", "-").split("-") if p]
-    if not parts:
-        return ""
-    out = [parts[0].lower()]
-    for part in parts[1:]:
-        if len(part) == 4 and part.isalpha():
-            out.append(part.title())
-        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
-            out.append(part.upper())
-        else:
-            out.append(part)
-    return "-".join(out)
-
-
-def describe_marker(marker: Marker) -> str:
-    """Operator-facing one-liner for a marker (used by exports and the UI)."""
-    label = _MARKER_LABELS.get(marker.kind)
-    if label is None:
-        label = marker.kind.replace("_", " ").capitalize()
-    return f"{label}: {marker.detail}" if marker.detail else label
 
 
 def _final_key(phrase: Phrase) -> tuple[int, int]:
@@ -307,9 +117,9 @@ class Transcript:
         self._markers: list[Marker] = []
         self._seen_finals: set[tuple[str, int, str]] = set()
         self._vocab: dict[str, str] = {}
-        self._states: dict[str, str] = {}  # family -> state (see _state)
+        self._states: dict[str, str] = {}  # family -> state (see marker_state)
         self._free_markers: set[tuple[str, float, str]] = set()
-        self._subscribers: list[Callable[[Change], None]] = []
+        self.changes: Signal[Change] = Signal("transcript changes")  # every change, in order
         self._revision = 0
         self._next_id = 1
         self._seq = 0
@@ -413,21 +223,10 @@ class Transcript:
 
     def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``callback`` with every change record; returns a function that unsubscribes."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self.changes.connect(callback)
 
     def _emit(self, change: _C) -> _C:
-        for callback in tuple(self._subscribers):
-            try:
-                callback(change)
-            except Exception:
-                # A broken view must not stop the transcript from taking packets.
-                log.exception("transcript subscriber failed on %s", type(change).__name__)
+        self.changes.emit(change)
         return change
 
     def _next_revision(self) -> int:
@@ -648,11 +447,15 @@ class Transcript:
         """Where the first packet of a new stream puts that stream's offsets on the call clock
         (see the module docstring)."""
         anchor = self._anchor
-        if self.call_started_at is not None:
-            now = round((at - self.call_started_at) * self.clock_rate * TICKS_PER_SECOND)
-            behind = now - (anchor + packet.offset + packet.duration)
-            if behind > _ANCHOR_SLACK:
-                anchor += behind
+        now = round((at - self.origin) * self.clock_rate * TICKS_PER_SECOND)
+        behind = now - (anchor + packet.offset + packet.duration)
+        if self.call_started_at is not None and behind > _ANCHOR_SLACK:
+            anchor += behind
+        elif -behind > packet.duration + _ANCHOR_SLACK and (
+            self.call_started_at is not None or anchor + packet.offset > _NO_CALL_THAT_LONG
+        ):
+            # Ahead of the call clock: another origin. The phrase ends now, never before zero.
+            anchor = max(now - packet.offset - packet.duration, -packet.offset)
         if sp.last_start is not None and anchor + packet.offset + TICKS_PER_SECOND < sp.last_start:
             # Offsets restarted below what this speaker already said: continue after it all.
             anchor = max(anchor, self._max_end - packet.offset)
@@ -691,15 +494,15 @@ class Transcript:
         if kind == MarkerKind.LOCALE_CHANGED:
             return self.set_locale_confirmed(detail, at)
         self._seen(at)
-        if kind in _ENDS_PHRASES:
+        if kind in ENDS_PHRASES:
             self.abandon_open()
-        if kind in _NEW_SEGMENT:
+        if kind in NEW_SEGMENT:
             self._new_segment = True
         if kind == MarkerKind.CALL_CONNECTED and self.call_started_at is None:
             self.call_started_at = at
-        family = _FAMILY.get(kind)
+        family = FAMILY.get(kind)
         if family is not None:
-            state = _state(kind, detail)
+            state = marker_state(kind, detail)
             if self._states.get(family) == state:
                 return None
             self._states[family] = state
@@ -718,33 +521,34 @@ class Transcript:
         self._emit(MarkerAdded(marker, self._next_revision()))
         return marker
 
-    def apply_event(self, event: Mapping[str, Any], *, received_at: float) -> None:
-        """Project one callback CloudEvent (the dict as received) onto the transcript:
-        call and transcription state markers, participants. Other events are ignored.
-        Locale updates carry no locale; the session confirms it with set_locale_confirmed."""
-        etype = str(event.get("type", "")).rsplit(".", 1)[-1]
-        data = event.get("data")
-        data = data if isinstance(data, Mapping) else {}
-        update = data.get("transcriptionUpdate")
-        details = update.get("transcriptionStatusDetails") if isinstance(update, Mapping) else None
-        if details == "streamConnectionInterrupted":
-            self.add_marker(MarkerKind.CONNECTION_INTERRUPTED, received_at)
-        elif details == "streamConnectionReestablished":
-            self.add_marker(MarkerKind.CONNECTION_REESTABLISHED, received_at)
-        if etype == "CallConnected":
+    def apply_event(self, event: ev.CallEvent, *, received_at: float) -> None:
+        """Project one typed callback event onto the transcript: call and transcription state
+        markers, participants. Other events are ignored. Locale updates carry no locale; the
+        session confirms it with set_locale_confirmed."""
+        if isinstance(event, ev.TranscriptionEvent):
+            details = (event.transcription_status_details or "").lower()
+            if details == "streamconnectioninterrupted":
+                self.add_marker(MarkerKind.CONNECTION_INTERRUPTED, received_at)
+            elif details == "streamconnectionreestablished":
+                self.add_marker(MarkerKind.CONNECTION_REESTABLISHED, received_at)
+        result = event.result.text if event.result is not None else ""
+        if isinstance(event, ev.CallConnected):
             self.add_marker(MarkerKind.CALL_CONNECTED, received_at)
-        elif etype == "CallDisconnected":
-            self.add_marker(MarkerKind.CALL_DISCONNECTED, received_at, _result_text(data))
-        elif etype in ("CreateCallFailed", "AnswerFailed", "ConnectFailed"):
-            self.add_marker(MarkerKind.CALL_FAILED, received_at, _result_text(data))
-        elif etype == "ParticipantsUpdated":
-            self.learn_participants(*_participants(data))
-        elif etype in ("TranscriptionStarted", "TranscriptionResumed"):
+        elif isinstance(event, ev.CallDisconnected):
+            self.add_marker(MarkerKind.CALL_DISCONNECTED, received_at, result)
+        elif isinstance(event, ev.CreateCallFailed | ev.AnswerFailed | ev.ConnectFailed):
+            self.add_marker(MarkerKind.CALL_FAILED, received_at, result)
+        elif isinstance(event, ev.ParticipantsUpdated):
+            self.learn_participants(
+                [p.raw_id for p in event.participants],
+                {p.raw_id: p.display_name for p in event.participants if p.display_name},
+            )
+        elif isinstance(event, ev.TranscriptionStarted | ev.TranscriptionResumed):
             self.add_marker(MarkerKind.TRANSCRIPTION_STARTED, received_at)
-        elif etype == "TranscriptionStopped":
+        elif isinstance(event, ev.TranscriptionStopped):
             self.add_marker(MarkerKind.TRANSCRIPTION_STOPPED, received_at)
-        elif etype == "TranscriptionFailed":
-            self.add_marker(MarkerKind.TRANSCRIPTION_FAILED, received_at, _result_text(data))
+        elif isinstance(event, ev.TranscriptionFailed):
+            self.add_marker(MarkerKind.TRANSCRIPTION_FAILED, received_at, result)
 
     # -- reopening a saved transcript ------------------------------------------------------
 
@@ -787,43 +591,10 @@ class Transcript:
         for marker in sorted(markers, key=_marker_key):
             t._markers.append(marker)
             t._seq = max(t._seq, marker.seq)
-            family = _FAMILY.get(marker.kind)
+            family = FAMILY.get(marker.kind)
             if family is not None:
-                t._states[family] = _state(marker.kind, marker.detail)
+                t._states[family] = marker_state(marker.kind, marker.detail)
             else:
                 t._free_markers.add((marker.kind, marker.at, marker.detail))
             t._seen_earliest(marker.at)
         return t
-
-
-def _state(kind: str, detail: str) -> str:
-    return f"{kind}: {detail}" if kind in _FAILURES else kind
-
-
-def _result_text(data: Mapping[str, Any]) -> str:
-    info = data.get("resultInformation")
-    if not isinstance(info, Mapping):
-        return ""
-    code, sub, message = info.get("code"), info.get("subCode"), info.get("message")
-    text = f"{code}/{sub}" if code is not None else ""
-    if isinstance(message, str) and message:
-        text = f"{text} {message}".strip()
-    return text
-
-
-def _participants(data: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
-    raw_ids: list[str] = []
-    names: dict[str, str] = {}
-    items = data.get("participants")
-    for item in items if isinstance(items, list) else ():
-        if not isinstance(item, Mapping):
-            continue
-        ident = item.get("identifier")
-        raw_id = ident.get("rawId") if isinstance(ident, Mapping) else None
-        if not isinstance(raw_id, str) or not raw_id:
-            continue
-        raw_ids.append(raw_id)
-        name = item.get("displayName") or (ident.get("displayName") if ident else None)
-        if isinstance(name, str) and name.strip():
-            names[raw_id] = name
-    return raw_ids, names

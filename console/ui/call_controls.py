@@ -21,18 +21,19 @@ from PySide6.QtWidgets import (
 )
 
 from console.acs.identifiers import InvalidTargetError, validate_target
+from console.call.state import CallState
 from console.ui.icons import icon, themed
 from console.ui.theme import current_scheme
 
 _KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
 STATE_TEXT = {
-    "idle": "No call",
-    "connecting": "Connecting…",
-    "connected": "Connected",
-    "disconnecting": "Hanging up…",
-    "disconnected": "Call ended",
-    "failed": "Call failed",
+    CallState.IDLE: "No call",
+    CallState.CONNECTING: "Connecting…",
+    CallState.CONNECTED: "Connected",
+    CallState.DISCONNECTING: "Hanging up…",
+    CallState.DISCONNECTED: "Call ended",
+    CallState.FAILED: "Call failed",
 }
 
 
@@ -132,7 +133,7 @@ class CallControls(QFrame):
         row.addWidget(self.hang_up_button)
 
         row.addSpacing(12)
-        self.state_label = QLabel(STATE_TEXT["idle"], self)
+        self.state_label = QLabel(STATE_TEXT[CallState.IDLE], self)
         self.state_label.setObjectName("CallState")
         self.state_label.setAccessibleName("Call state")
         self.state_label.setMinimumWidth(110)
@@ -151,7 +152,7 @@ class CallControls(QFrame):
 
         self.target.lineEdit().textChanged.connect(self._validate)
         self.target.lineEdit().returnPressed.connect(self._on_call)
-        self._call_state = "idle"
+        self._call_state = CallState.IDLE
         self._connected_at: float | None = None
         self._validate(self.target.currentText())
 
@@ -203,28 +204,36 @@ class CallControls(QFrame):
         self.target.blockSignals(False)
         self.target.setEditText(text)
 
-    def set_call_state(self, state: str, connected_at: float | None) -> None:
+    def set_call_state(self, state: CallState, connected_at: float | None) -> None:
         self._call_state = state
         self._connected_at = connected_at
-        self.state_label.setText(STATE_TEXT.get(state, state))
-        colour = {"connected": current_scheme().ok, "failed": current_scheme().bad}.get(state)
+        self.state_label.setText(STATE_TEXT[state])
+        colour = {
+            CallState.CONNECTED: current_scheme().ok,
+            CallState.FAILED: current_scheme().bad,
+        }.get(state)
         self.state_label.setStyleSheet(f"color: {colour};" if colour else "")
         self.tick()
         self._update_buttons()
 
     def tick(self, now: float | None = None) -> None:
-        if self._connected_at is not None and self._call_state in ("connected", "disconnecting"):
+        if self._connected_at is not None and self._call_state in (
+            CallState.CONNECTED,
+            CallState.DISCONNECTING,
+        ):
             self.duration_label.setText(format_duration((now or time.time()) - self._connected_at))
-        elif self._call_state in ("idle",):
+        elif self._call_state is CallState.IDLE:
             self.duration_label.setText("")
 
     def _update_buttons(self) -> None:
-        in_call = self._call_state in ("connecting", "connected", "disconnecting")
+        in_call = self._call_state.live
         valid = self.validated_target() is not None
         self.call_button.setEnabled(not in_call and valid)
         self.target.setEnabled(not in_call)
         self.dial_button.setEnabled(not in_call)
-        self.hang_up_button.setEnabled(self._call_state in ("connecting", "connected"))
+        self.hang_up_button.setEnabled(
+            self._call_state in (CallState.CONNECTING, CallState.CONNECTED)
+        )
         if not in_call and not valid and self.target.currentText().strip():
             self.call_button.setToolTip("Enter a valid target first: " + self.hint.text())
         else:

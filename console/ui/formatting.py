@@ -8,14 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont, QTextCharFormat
 
 from console.acs import locales
-from console.transcript.model import (
-    Marker,
-    MarkerKind,
-    Phrase,
-    PhraseStatus,
-    Transcript,
-    describe_marker,
-)
+from console.transcript.model import Transcript
+from console.transcript.timeline import Marker, MarkerKind, Phrase, describe_marker
 from console.ui import palette
 from console.ui.palette import Scheme
 from console.ui.phrase_view import Fragment, char_format
@@ -73,7 +67,7 @@ class Styler:
             c = self._text[colour_index] = palette.text_colour(colour_index, dark=self.scheme.dark)
         return c
 
-    def tooltip(self, phrase: Phrase, transcript: Transcript | None) -> str:
+    def tooltip(self, phrase: Phrase) -> str:
         start, end = phrase.start, phrase.end
         span = f"{_precise(start)} – {_precise(end)}"
         received = time.strftime("%H:%M:%S", time.localtime(phrase.received_at))
@@ -95,7 +89,6 @@ class Styler:
         colour_index: int,
         *,
         speaker: str | None = None,
-        transcript: Transcript | None = None,
     ) -> list[Fragment]:
         s = self.scheme
         level = self.thresholds.level(phrase.confidence)
@@ -113,7 +106,7 @@ class Styler:
             background=background,
             underline=underline,
             underline_style=style,
-            tooltip=self.tooltip(phrase, transcript),
+            tooltip=self.tooltip(phrase),
         )
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
@@ -176,7 +169,3 @@ def marker_label(marker: Marker) -> str:
     if kind == MarkerKind.CALL_CONNECTED:
         return "Call connected"
     return describe_marker(marker)
-
-
-def is_abandoned(phrase: Phrase) -> bool:
-    return phrase.status is PhraseStatus.ABANDONED

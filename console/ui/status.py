@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from console.ui.presenter import StreamHealth
 from console.ui.theme import current_scheme
 
 
@@ -14,10 +16,14 @@ def _host_port(url: str) -> str:
     return rest.split("/", 1)[0]
 
 
+log = logging.getLogger(__name__)
+
+
 class ConsoleStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(True)
+        self._stats_failed = False
         self.profile = QLabel("", self)
         self.profile.setAccessibleName("Profile")
         self.listeners = QLabel("", self)
@@ -30,7 +36,7 @@ class ConsoleStatusBar(QStatusBar):
         self.addWidget(self.listeners)
         self.addPermanentWidget(self.health)
         self.addPermanentWidget(self.packets)
-        self.set_health("idle")
+        self.set_health(StreamHealth.IDLE)
 
     def set_profile(self, label: str) -> None:
         self.profile.setText(f"Profile: {label}")
@@ -45,18 +51,21 @@ class ConsoleStatusBar(QStatusBar):
         self.listeners.setText(f"Callbacks {_host_port(cb)} · WebSocket {_host_port(ws)}")
         self.listeners.setToolTip(f"Callback listener: {cb}\nTranscript WebSocket: {ws}")
 
-    def set_health(self, health: str) -> None:
-        """health: "idle" | "waiting" | "connected" | "lost"."""
+    def set_health(self, health: StreamHealth) -> None:
         s = current_scheme()
         text, colour, tip = {
-            "idle": ("○ No transcript stream", s.muted, "No transcription is running."),
-            "waiting": (
+            StreamHealth.IDLE: ("○ No transcript stream", s.muted, "No transcription is running."),
+            StreamHealth.WAITING: (
                 "◌ Waiting for the transcript stream",
                 s.warn_line,
                 "Transcription was requested; the service has not connected yet.",
             ),
-            "connected": ("● Transcript stream connected", s.ok, "Packets are arriving live."),
-            "lost": (
+            StreamHealth.CONNECTED: (
+                "● Transcript stream connected",
+                s.ok,
+                "Packets are arriving live.",
+            ),
+            StreamHealth.LOST: (
                 "▲ Transcript stream lost",
                 s.bad,
                 "The transcript connection dropped while transcription is on.",
@@ -65,7 +74,20 @@ class ConsoleStatusBar(QStatusBar):
         self.health.setText(text)
         self.health.setStyleSheet(f"color: {colour};")
         self.health.setToolTip(tip)
-        self.health.setProperty("health", health)
+        self.health.setProperty("health", health.value)
+
+    def poll(self, runtime: Any) -> None:
+        """Show the runtime's counters now; counters must never break the clock."""
+        try:
+            stats = runtime.stats()
+        except Exception:
+            if not self._stats_failed:
+                log.warning("listener statistics unavailable", exc_info=True)
+            self._stats_failed = True
+            self.set_stats(None)
+            return
+        self._stats_failed = False
+        self.set_stats(stats)
 
     def set_stats(self, stats: Any | None) -> None:
         if stats is None:

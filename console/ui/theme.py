@@ -18,7 +18,6 @@ from console.ui.palette import Scheme, scheme
 
 log = logging.getLogger(__name__)
 
-THEMES = ("system", "light", "dark")
 _QSS = resource_path("themes", "console.qss")
 _current: Scheme = scheme(False)
 

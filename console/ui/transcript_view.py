@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.audio_levels import CALL_MIX, EMPTY, FLOOR_DB, AudioLevels, LevelReading
-from console.transcript.model import (
+from console.transcript.model import Transcript
+from console.transcript.timeline import (
     Change,
     Marker,
     MarkerAdded,
@@ -38,7 +39,6 @@ from console.transcript.model import (
     Phrase,
     PhraseChanged,
     PhraseStatus,
-    Transcript,
 )
 from console.ui.formatting import Styler, Thresholds
 from console.ui.icons import themed
@@ -429,7 +429,7 @@ class TranscriptView(QWidget):
         colour = self._colour(phrase.raw_id)
         if phrase.status is PhraseStatus.ABANDONED:
             return Entry(self._styler.abandoned(phrase, colour))
-        return Entry(self._styler.final(phrase, colour, transcript=self.transcript))
+        return Entry(self._styler.final(phrase, colour))
 
     def _combined_entry(self, phrase: Phrase) -> Entry:
         colour = self._colour(phrase.raw_id)
@@ -437,7 +437,7 @@ class TranscriptView(QWidget):
         if phrase.status is PhraseStatus.ABANDONED:
             frags = self._styler.abandoned(phrase, colour, speaker=name)
         else:
-            frags = self._styler.final(phrase, colour, speaker=name, transcript=self.transcript)
+            frags = self._styler.final(phrase, colour, speaker=name)
         return Entry(frags, key=(phrase.start, 1.0, float(phrase.seq)))
 
     def _marker_in_panes(self, marker: Marker) -> bool:
@@ -601,15 +601,6 @@ class TranscriptView(QWidget):
         if self.combined_shown:
             return [self.combined.view]
         return [self.panes[r].view for r in self._order]
-
-    def selected_text(self) -> str:
-        for view in self.views():
-            if view.hasFocus() and view.textCursor().hasSelection():
-                return view.textCursor().selectedText().replace("\u2029", "\n")
-        for view in self.views():
-            if view.textCursor().hasSelection():
-                return view.textCursor().selectedText().replace("\u2029", "\n")
-        return ""
 
     def highlight(self, needle: str) -> list[tuple[PhraseView, int]]:
         """Highlight matches in every view; returns (view, position) of each, in pane order."""

@@ -6,16 +6,17 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console.acs import locales as loc
+from console.call.state import TranscriptionState
 from console.ui.icons import icon
 from console.ui.locale_combo import LocaleCombo
 from console.ui.theme import current_scheme
 
 TRANSCRIPTION_TEXT = {
-    "stopped": "Off",
-    "starting": "Starting…",
-    "active": "Live",
-    "stopping": "Stopping…",
-    "failed": "Failed",
+    TranscriptionState.STOPPED: "Off",
+    TranscriptionState.STARTING: "Starting…",
+    TranscriptionState.ACTIVE: "Live",
+    TranscriptionState.STOPPING: "Stopping…",
+    TranscriptionState.FAILED: "Failed",
 }
 
 
@@ -84,7 +85,7 @@ class TranscriptionControls(QFrame):
 
     def set_state(
         self,
-        transcription: str,
+        transcription: TranscriptionState,
         *,
         can_start: tuple[bool, str],
         can_stop: tuple[bool, str],
@@ -92,12 +93,12 @@ class TranscriptionControls(QFrame):
         confirmed_locale: str | None,
         failed: bool = False,
     ) -> None:
-        self._active = transcription in ("active", "starting")
+        self._active = transcription.running
         self._allowed_start = can_start
         self._allowed_stop = can_stop
         if requested_locale and self.locale.locale() is None:
             self.locale.set_locale(requested_locale)
-        state = TRANSCRIPTION_TEXT.get(transcription, transcription)
+        state = TRANSCRIPTION_TEXT[transcription]
         if confirmed_locale:
             text = f"{state} · confirmed {loc.display_name(confirmed_locale)} ({confirmed_locale})"
             if requested_locale and requested_locale != confirmed_locale and self._active:
@@ -111,8 +112,8 @@ class TranscriptionControls(QFrame):
             text = state
         self.status.setText(text)
         colour = {
-            "active": current_scheme().ok,
-            "failed": current_scheme().bad,
+            TranscriptionState.ACTIVE: current_scheme().ok,
+            TranscriptionState.FAILED: current_scheme().bad,
         }.get(transcription)
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
         self._apply()

@@ -75,7 +75,7 @@ class _Sink:
         self.session.stream_opened(conn)
 
     def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
-        self.session.handle_packet(conn, frame, packet)
+        self.session.handle_packet(frame, packet)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
         self.done.set()

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from console import APP_ID
-from console.app import make_application, run_gui
 from console.transcript.journal import Journal, find_unfinished
+from console.ui.application import make_application, run_gui
 from console.ui.main_window import MainWindow
 from tests.gui.conftest import wait_until
 
@@ -86,18 +86,20 @@ async def test_start_offers_to_recover_a_crashed_call(
         run_gui(_args(tmp_path), close_event=close, on_window=windows.append)
     )
     try:
-        await wait_until(lambda: windows and windows[0].recovery_dialog, what="recovery offer")
+        await wait_until(
+            lambda: windows and windows[0].files.recovery_dialog, what="recovery offer"
+        )
         window = windows[0]
         # The runtime is up: the status bar shows its listeners and the profile.
         assert window.status.profile.text() == "Profile: Local emulator"
         assert "Callbacks 127.0.0.1:" in window.status.listeners.text()
-        dialog = window.recovery_dialog
+        dialog = window.files.recovery_dialog
         assert dialog is not None
         await wait_until(dialog.isVisible, what="the dialog")
         assert dialog.list.topLevelItem(0).text(2) == "2"  # finals that survived
         qtbot.mouseClick(dialog.recover_button, Qt.MouseButton.LeftButton)
-        await wait_until(lambda: window.review_windows, what="the review window")
-        review = window.review_windows[0]
+        await wait_until(lambda: window.files.review_windows, what="the review window")
+        review = window.files.review_windows[0]
         assert review.isVisible()
         text = review.view.panes[CALLER].view.toPlainText()
         assert "I need to change my booking." in text
@@ -107,7 +109,7 @@ async def test_start_offers_to_recover_a_crashed_call(
     finally:
         close.set()
         assert await asyncio.wait_for(run, 15) == 0
-    for shown in [*windows, *(r for w in windows for r in w.review_windows)]:
+    for shown in [*windows, *(r for w in windows for r in w.files.review_windows)]:
         shown.hide()
         shown.deleteLater()
 
@@ -126,8 +128,8 @@ def test_open_a_saved_json_transcript_for_review(
     window = MainWindow(None, prefs=Preferences(), data_dir=tmp_path)
     qtbot.addWidget(window)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(saved), ""))
-    window.act_open.trigger()
-    (review,) = window.review_windows
+    window.acts.open.trigger()
+    (review,) = window.files.review_windows
     qtbot.addWidget(review)
     assert "call.json" in review.windowTitle()
     assert "read-only" in review.windowTitle()

@@ -139,7 +139,7 @@ async def _call_transcribe_save(
         monkeypatch.setattr(
             QFileDialog, "getSaveFileName", lambda *a, _p=target, _f=label, **k: (str(_p), _f)
         )
-        w.act_save.trigger()
+        w.acts.save.trigger()
         saved[fmt_name] = target.with_name(target.name + f".{fmt_name}")
         assert saved[fmt_name].exists()
     assert finals[0] in saved["txt"].read_text(encoding="utf-8")

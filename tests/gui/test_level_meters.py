@@ -185,7 +185,7 @@ async def test_audio_streaming_is_a_setting_that_applies_to_the_next_call(
 
     async with running_console(tmp_path / "console") as console:
         w = console.window
-        w.apply_settings(prefs)
+        w.settings.apply(prefs)
         await _call(console)
         session = w.session
         assert session is not None

@@ -15,7 +15,7 @@ import weakref
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from console.app import make_application
+from console.ui.application import make_application
 from console.ui.main_thread_gc import MainThreadCollector
 from tests.gui.conftest import wait_until
 

@@ -62,7 +62,7 @@ def test_azure_settings_keep_the_connection_string_in_the_keyring_only(
     dialog.accept()
     prefs = dialog.result_prefs
     assert prefs is not None
-    window.apply_settings(prefs)
+    window.settings.apply(prefs)
     assert memory_keyring.get_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING) == SECRET
     saved = (tmp_path / "settings.json").read_text(encoding="utf-8")
     assert "accesskey" not in saved
@@ -135,7 +135,7 @@ def test_theme_and_thresholds_apply_at_once(
     light = app.palette().color(QPalette.ColorRole.Base).lightness()
     prefs = Preferences(theme="dark", warn_confidence=0.9, critical_confidence=0.6)
     try:
-        window.apply_settings(prefs)
+        window.settings.apply(prefs)
         assert app.palette().color(QPalette.ColorRole.Base).lightness() < light
         assert "90%" in window.transcript_view.legend_label.text()
         assert "60%" in window.transcript_view.legend_label.text()

@@ -33,17 +33,18 @@ def test_every_action_has_a_distinct_shortcut_shown_in_its_menu(
 ) -> None:
     w = _window(qtbot, tmp_path)
     required = [
-        w.act_call, w.act_hang_up, w.act_answer, w.act_decline, w.act_transcribe, w.act_locale,
-        w.act_save, w.act_open, w.act_copy, w.act_settings, w.act_find, w.act_live,
-        w.act_combined, w.act_by_speaker, w.act_target, w.act_dialpad, w.act_log,
+        w.acts.call, w.acts.hang_up, w.acts.answer, w.acts.decline, w.acts.transcribe,
+        w.acts.locale,
+        w.acts.save, w.acts.open, w.acts.copy, w.acts.settings, w.acts.find, w.acts.live,
+        w.acts.combined, w.acts.by_speaker, w.acts.target, w.acts.dialpad, w.acts.log,
     ]  # fmt: skip
     keys = [a.shortcut().toString() for a in required]
     assert all(keys), [a.text() for a in required if a.shortcut().isEmpty()]
     assert len(set(keys)) == len(keys)
     in_menus = {a for menu in w.menuBar().actions() for a in menu.menu().actions()}
     assert set(required) <= in_menus
-    assert w.act_save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
-    assert w.act_find.shortcut() == QKeySequence(QKeySequence.StandardKey.Find)
+    assert w.acts.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert w.acts.find.shortcut() == QKeySequence(QKeySequence.StandardKey.Find)
 
 
 def test_controls_have_accessible_names_and_a_sensible_focus_order(
@@ -75,7 +76,7 @@ def test_disabled_transcription_toggle_says_why(app: QApplication, qtbot, tmp_pa
     w = _window(qtbot, tmp_path)
     assert not w.transcription.toggle.isEnabled()
     assert w.transcription.toggle.toolTip() == "Place or answer a call first."
-    assert not w.act_transcribe.isEnabled()
+    assert not w.acts.transcribe.isEnabled()
 
 
 def test_copy_transcript_puts_the_whole_text_on_the_clipboard(
@@ -96,7 +97,7 @@ def test_copy_transcript_puts_the_whole_text_on_the_clipboard(
             ),
             received_at=time.time(),
         )
-    w.act_copy.trigger()
+    w.acts.copy.trigger()
     copied = QGuiApplication.clipboard().text()
     assert "Good morning." in copied
     assert "Morning, how can I help?" in copied
@@ -118,11 +119,11 @@ def test_switching_to_dark_retints_icons(app: QApplication, qtbot, tmp_path: Pat
 
     light_ink = darkest_ink()
     try:
-        w.apply_settings(Preferences(theme="dark"))
+        w.settings.apply(Preferences(theme="dark"))
         assert darkest_ink() > light_ink + 100  # light ink on a dark window
     finally:
         apply_theme(app, "light")
-        w.retheme()
+        w.settings.retheme()
 
 
 def test_an_unanswered_call_becomes_a_missed_call(app: QApplication, qtbot, tmp_path: Path) -> None:

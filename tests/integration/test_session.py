@@ -28,7 +28,7 @@ from console.session import (
     TranscriptionState,
 )
 from console.transcript.export import load_json
-from console.transcript.model import Phrase, PhraseChanged, PhraseStatus
+from console.transcript.timeline import Phrase, PhraseChanged, PhraseStatus
 from tests.waiting import local, until
 
 WAIT = 10.0

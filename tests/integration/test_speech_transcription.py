@@ -24,7 +24,7 @@ from console.emulator.scenario import TICKS_PER_SECOND, load_scenario, scenarios
 from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, CallState, TranscriptionState
-from console.transcript.model import PhraseChanged
+from console.transcript.timeline import PhraseChanged
 from tests.integration.conftest import Receiver, WsRecorder, aio_client
 from tests.waiting import local, until
 

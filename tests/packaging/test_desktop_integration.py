@@ -70,7 +70,7 @@ def test_one_version_in_cli_metainfo_and_about(qapp: QApplication, tmp_path: Pat
     window = MainWindow(None, data_dir=tmp_path)
     window.log_path = tmp_path / "logs" / "acs-console.log"
     try:
-        window.act_about.trigger()
+        window.acts.about.trigger()
         dialogs = [w for w in qapp.topLevelWidgets() if isinstance(w, AboutDialog)]
         assert len(dialogs) == 1
         about = dialogs[0]

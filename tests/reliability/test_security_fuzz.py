@@ -100,7 +100,7 @@ class Edge:
 
     def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
         self.frames.append(packet)
-        self.session.handle_packet(conn, frame, packet)
+        self.session.handle_packet(frame, packet)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
         pass

@@ -156,7 +156,7 @@ async def soak(args: argparse.Namespace, work: Path) -> int:
                 samples.append(sample(runtime))
                 await window.tasks.wait()
                 out = work / "soak-transcript.json"
-                window.save_to(out, "json")
+                window.files.save_to(out, "json")
             finally:
                 window.shutdown()
                 window.hide()

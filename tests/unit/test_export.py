@@ -26,7 +26,8 @@ from console.transcript.export import (
     load_json,
     render,
 )
-from console.transcript.model import MarkerKind, Phrase, Transcript
+from console.transcript.model import Transcript
+from console.transcript.timeline import MarkerKind, Phrase
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "4:+15550100"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from console.acs.events import parse_event
 from console.acs.streaming import parse_packet
 from console.transcript import journal as journal_mod
 from console.transcript.journal import (
@@ -25,7 +26,8 @@ from console.transcript.journal import (
     replay,
     replay_with_stats,
 )
-from console.transcript.model import MarkerKind, Phrase, Transcript
+from console.transcript.model import Transcript
+from console.transcript.timeline import MarkerKind, Phrase
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "4:+15550100"
@@ -90,7 +92,7 @@ class Live:
         self.journal.append_packet(frame, received_at=at, final=final)
 
     def event(self, event: dict[str, Any], at: float) -> None:
-        self.transcript.apply_event(event, received_at=at)
+        self.transcript.apply_event(parse_event(event), received_at=at)
         self.journal.append_event(event, received_at=at)
 
 

@@ -65,7 +65,7 @@ def test_started_and_stopped_are_told_and_tracked(session: CallSession) -> None:
     seen = notices(session)
     session.handle_events([media_event("Started", "subscriptionStarted")])
     assert session.state.media_streaming is MediaStreamingState.ACTIVE
-    session.handle_packet(None, audio(), parse_packet(audio()))
+    session.handle_packet(audio(), parse_packet(audio()))
     assert session.audio.sources() == (RAW,)
     session.handle_events([media_event("Stopped", "subscriptionStopped")])
     assert session.state.media_streaming is MediaStreamingState.STOPPED
@@ -104,12 +104,12 @@ def test_audio_is_heard_only_during_the_call_and_brings_a_new_participant(
 ) -> None:
     added: list[str] = []
     session.transcript.subscribe(lambda c: added.append(type(c).__name__))
-    session.handle_packet(None, audio(), parse_packet(audio()))
-    session.handle_packet(None, audio(None), parse_packet(audio(None)))
+    session.handle_packet(audio(), parse_packet(audio()))
+    session.handle_packet(audio(None), parse_packet(audio(None)))
     assert [p.raw_id for p in session.transcript.participants] == [RAW]
     assert added == ["ParticipantAdded"]  # no phrase, no marker: audio is not transcript
     assert session.packets_applied == 0
     assert session.audio.frames == 2
     session.state = replace(session.state, call=CallState.DISCONNECTED)
-    session.handle_packet(None, audio(), parse_packet(audio()))
+    session.handle_packet(audio(), parse_packet(audio()))
     assert session.audio.frames == 2

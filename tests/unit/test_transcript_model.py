@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
+from console.acs.events import parse_event
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData, parse_packet
-from console.transcript.model import (
+from console.transcript.model import Transcript
+from console.transcript.participants import NameSource
+from console.transcript.timeline import (
     Change,
     MarkerAdded,
     MarkerKind,
-    NameSource,
     ParticipantAdded,
     ParticipantRenamed,
     Phrase,
     PhraseChanged,
     PhraseStatus,
-    Transcript,
 )
 
 PHONE = "4:+15550100"
@@ -436,9 +437,14 @@ def test_search_finds_case_insensitive_spans(transcript: Transcript) -> None:
 
 def test_callback_events_become_markers_and_participants(transcript: Transcript) -> None:
     t = Transcript()
-    t.apply_event(event("CallConnected"), received_at=T0 + 1)
+
+    def apply(doc: object, *, received_at: float) -> None:
+        # Events reach the model typed, as from the listener and a journal replay.
+        t.apply_event(parse_event(doc), received_at=received_at)
+
+    apply(event("CallConnected"), received_at=T0 + 1)
     assert t.call_started_at == T0 + 1
-    t.apply_event(
+    apply(
         event(
             "ParticipantsUpdated",
             participants=[
@@ -458,9 +464,9 @@ def test_callback_events_become_markers_and_participants(transcript: Transcript)
             "transcriptionStatusDetails": "subscriptionStarted",
         },
     )
-    t.apply_event(started, received_at=T0 + 2)
-    t.apply_event(started, received_at=T0 + 2.1)  # redelivered: state unchanged, no marker
-    t.apply_event(
+    apply(started, received_at=T0 + 2)
+    apply(started, received_at=T0 + 2.1)  # redelivered: state unchanged, no marker
+    apply(
         event(
             "TranscriptionFailed",
             resultInformation={"code": 500, "subCode": 8578, "message": "WebSocket failed."},
@@ -471,7 +477,7 @@ def test_callback_events_become_markers_and_participants(transcript: Transcript)
         ),
         received_at=T0 + 3,
     )
-    t.apply_event(
+    apply(
         event(
             "TranscriptionUpdated",
             transcriptionUpdate={
@@ -481,17 +487,15 @@ def test_callback_events_become_markers_and_participants(transcript: Transcript)
         ),
         received_at=T0 + 4,
     )
-    t.apply_event(
+    apply(
         event(
             "CallDisconnected",
             resultInformation={"code": 200, "subCode": 7000, "message": "Ended."},
         ),
         received_at=T0 + 9,
     )
-    t.apply_event(
-        {"type": "Microsoft.Communication.PlayCompleted", "data": None}, received_at=T0 + 9
-    )
-    t.apply_event({"unexpected": True}, received_at=T0 + 9)
+    apply({"type": "Microsoft.Communication.PlayCompleted", "data": None}, received_at=T0 + 9)
+    apply({"unexpected": True}, received_at=T0 + 9)
     assert [(m.kind, m.detail) for m in t.markers] == [
         ("call_connected", ""),
         ("transcription_started", ""),

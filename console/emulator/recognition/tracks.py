@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from console.emulator.recognition.audio import FRAME_SAMPLES
+from console.signals import Signal
 
 
 @dataclass(frozen=True)
@@ -149,20 +150,18 @@ class CallAudio:
 
     def __init__(self) -> None:
         self.tracks: dict[str, Track] = {}
-        self._listeners: list[Callable[[], None]] = []
+        self.added: Signal[str] = Signal("call audio tracks")  # the raw id of a new track
 
     def on_change(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` when a track is added; returns the function that stops it."""
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
+        return self.added.connect(lambda _raw_id: callback())
 
     def add(self, track: Track) -> None:
         old = self.tracks.get(track.raw_id)
         if isinstance(old, LiveTrack):
             old.close()
         self.tracks[track.raw_id] = track
-        for callback in list(self._listeners):
-            callback()
+        self.added.emit(track.raw_id)
 
     def __bool__(self) -> bool:
         return bool(self.tracks)

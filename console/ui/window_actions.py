@@ -1,0 +1,116 @@
+"""The main window's actions (each with its shortcut, working wherever focus is) and menus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from console.ui.icons import themed
+from console.ui.local_audio_menu import LocalAudioMenu
+
+if TYPE_CHECKING:
+    from console.ui.main_window import MainWindow
+
+Shortcut = str | QKeySequence.StandardKey | None
+
+
+class WindowActions:
+    """Every action of the window, by name (``window.acts.save``), and its menu bar."""
+
+    def __init__(self, w: MainWindow) -> None:
+        self._w = w
+        a = self._action
+        files, view, find = w.files, w.transcript_view, w.find_bar
+        std = QKeySequence.StandardKey
+        self.open = a("&Open transcript…", files.open_transcript, std.Open, "open")
+        self.save = a("&Save transcript…", files.save_transcript, std.Save, "save")
+        self.copy = a("&Copy transcript", files.copy_all, "Ctrl+Shift+C", "copy")
+        self.recover = a("&Recover unsaved transcripts…", files.offer_recovery)
+        self.settings = a("Se&ttings…", w.settings.open_dialog, "Ctrl+,", "settings")
+        self.quit = a("&Quit", w.close, std.Quit)
+        self.call = a("&Call", w.call_controls._on_call, "Ctrl+Return", "call")
+        self.hang_up = a("&Hang up", w.hang_up, "Ctrl+Shift+H", "hangup")
+        self.answer = a("&Answer incoming call", w.banner.answer, "Ctrl+Shift+A")
+        self.decline = a("&Decline incoming call", w.banner.decline, "Ctrl+Shift+D")
+        self.target = a("Go to &target field", self._focus_target, "Ctrl+L")
+        self.dialpad = a(
+            "Show &dial pad", w.call_controls.dial_button.showMenu, "Ctrl+D", "dialpad"
+        )
+        self.transcribe = a(
+            "&Start / stop transcription", w.toggle_transcription, "Ctrl+T", "transcribe"
+        )
+        self.locale = a("Choose &language…", self._focus_locale, "Ctrl+Shift+L")
+        self.by_speaker = a("By &speaker", lambda: view.show_combined(False), "Ctrl+1", "split")
+        self.combined = a("&Combined view", lambda: view.show_combined(True), "Ctrl+2", "combined")
+        self.find = a("&Find…", find.open_bar, std.Find, "search")
+        self.find_next = a("Find &next", find.next, std.FindNext)
+        self.find_prev = a("Find &previous", find.previous, std.FindPrevious)
+        self.live = a("&Jump to live", view.jump_to_live, "Ctrl+J", "live")
+        self.focus_transcript = a("Go to t&ranscript", self._focus_transcript, "Ctrl+Shift+T")
+        self.log = w.event_dock.toggleViewAction()
+        self.log.setText("&Event log")
+        self.log.setShortcut(QKeySequence("Ctrl+E"))
+        w.addAction(self.log)
+        self.about = a("&About", w.settings.about)
+        self.keys = a("&Keyboard shortcuts", w.settings.show_shortcuts, "F1")
+        # Emulator calls only: participants who play a WAV file or speak through the microphone.
+        self.local_audio = LocalAudioMenu(w, w.runtime, spawn=w.spawn, notify=w.add_notice)
+        self._menus()
+
+    def _action(
+        self, text: str, slot: Callable[..., Any], shortcut: Shortcut = None, icon: str = ""
+    ) -> QAction:
+        act = QAction(text, self._w)
+        if icon:
+            themed(act, icon)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(slot)
+        self._w.addAction(act)
+        return act
+
+    def _focus_target(self) -> None:
+        target = self._w.call_controls.target
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        target.lineEdit().selectAll()
+
+    def _focus_locale(self) -> None:
+        locale = self._w.transcription.locale
+        locale.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        locale.lineEdit().selectAll()
+
+    def _focus_transcript(self) -> None:
+        views = self._w.transcript_view.visible_views()
+        if views:
+            views[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _menus(self) -> None:
+        mb = self._w.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.open, self.save, self.copy, self.recover])
+        m.addSeparator()
+        m.addAction(self.settings)
+        m.addSeparator()
+        m.addAction(self.quit)
+        m = mb.addMenu("&Call")
+        m.addActions([self.call, self.hang_up])
+        m.addSeparator()
+        m.addActions([self.answer, self.decline])
+        m.addSeparator()
+        m.addActions([self.target, self.dialpad])
+        m.addSeparator()
+        m.addMenu(self.local_audio.menu)
+        m = mb.addMenu("&Transcription")
+        m.addActions([self.transcribe, self.locale])
+        m = mb.addMenu("&View")
+        m.addActions([self.by_speaker, self.combined])
+        m.addSeparator()
+        m.addActions([self.find, self.find_next, self.find_prev, self.live])
+        m.addSeparator()
+        m.addActions([self.focus_transcript, self.log])
+        m = mb.addMenu("&Help")
+        m.addActions([self.keys, self.about])
