@@ -63,6 +63,13 @@ def _teams_user_prefix(sub: Mapping[str, Any]) -> str:
     return {"dod": "8:dod:", "gcch": "8:gcch:"}.get(str(sub.get("cloud", "")).lower(), "8:orgid:")
 
 
+def _field(model: Mapping[str, Any], sub: str, key: str) -> str | None:
+    """``model[sub][key]`` when it is a non-empty string."""
+    inner = model.get(sub)
+    value = inner.get(key) if isinstance(inner, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
 def raw_id_from_model(model: Any) -> str | None:
     """The raw id of an identifier model as it appears in events and REST bodies.
 
@@ -74,21 +81,15 @@ def raw_id_from_model(model: Any) -> str | None:
     raw = model.get("rawId")
     if isinstance(raw, str) and raw:
         return raw
-    user = model.get("communicationUser")
-    if isinstance(user, Mapping) and isinstance(user.get("id"), str) and user["id"]:
-        return user["id"]
-    phone = model.get("phoneNumber")
-    if isinstance(phone, Mapping) and isinstance(phone.get("value"), str) and phone["value"]:
-        return PHONE_PREFIX + phone["value"]
-    teams = model.get("microsoftTeamsUser")
-    if isinstance(teams, Mapping) and isinstance(teams.get("userId"), str) and teams["userId"]:
-        return _teams_user_prefix(teams) + teams["userId"]
-    app = model.get("microsoftTeamsApp")
-    if isinstance(app, Mapping) and isinstance(app.get("appId"), str) and app["appId"]:
-        prefix = {"dod": "28:dod:", "gcch": "28:gcch:"}.get(
-            str(app.get("cloud", "")).lower(), "28:orgid:"
-        )
-        return prefix + app["appId"]
+    if user := _field(model, "communicationUser", "id"):
+        return user
+    if phone := _field(model, "phoneNumber", "value"):
+        return PHONE_PREFIX + phone
+    if teams := _field(model, "microsoftTeamsUser", "userId"):
+        return _teams_user_prefix(model["microsoftTeamsUser"]) + teams
+    if app := _field(model, "microsoftTeamsApp", "appId"):
+        cloud = str(model["microsoftTeamsApp"].get("cloud", "")).lower()
+        return {"dod": "28:dod:", "gcch": "28:gcch:"}.get(cloud, "28:orgid:") + app
     ext = model.get("teamsExtensionUser")
     if isinstance(ext, Mapping):
         parts = [ext.get(k) for k in ("resourceId", "tenantId", "userId")]

@@ -217,8 +217,9 @@ class CallIntake(SessionStore):
     def handle_packet(self, frame: str, packet: Packet) -> None:
         # The per-packet hot path: keep it to the model, the journal and the final listeners.
         now = self._clock()
-        if packet.__class__ is TranscriptionData:
-            change = self.transcript.apply_packet(packet, received_at=now)  # type: ignore[arg-type]
+        if packet.__class__ is TranscriptionData:  # exact class: the cheapest test
+            assert isinstance(packet, TranscriptionData)
+            change = self.transcript.apply_packet(packet, received_at=now)
             if change is None:
                 return  # a duplicate or a late hypothesis: not applied, not journalled
             self.packets_applied += 1
@@ -226,7 +227,7 @@ class CallIntake(SessionStore):
             if self.journal is not None:
                 self.journal.append_packet(frame, received_at=now, final=final)
             if final:
-                self.finals.emit(packet)  # type: ignore[arg-type]
+                self.finals.emit(packet)
         elif isinstance(packet, AudioData):
             # Audio only feeds the level meters: never the transcript or the journal.
             if not self.state.call.live:

@@ -106,10 +106,11 @@ def reduce_event(state: SessionState, e: ev.CallEvent, now: float) -> Step:
     elif isinstance(e, ev.TranscriptionUpdated | ev.TranscriptionResumed):
         _transcription_updated(step, e, detail)
     elif isinstance(e, ev.TranscriptionFailed):
-        exp = e.explain()
-        text = exp.text if exp is not None else "Transcription failed."
+        failure = e.explain()
+        text = failure.text if failure is not None else "Transcription failed."
+        title = (failure.title if failure else "") or "Transcription failed"
         step.set(transcription=TranscriptionState.FAILED, last_error=text)
-        step.notice("error", (exp.title if exp else "") or "Transcription failed", text, detail)
+        step.notice("error", title, text, detail)
     elif isinstance(e, ev.MediaStreamingEvent):
         _media_event(step, e, detail)
     elif isinstance(e, ev.UnknownEvent):

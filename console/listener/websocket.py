@@ -195,7 +195,8 @@ class TranscriptServer:
         """The bound port (the actual one when constructed with 0)."""
         if self._server is None:
             raise ListenerError("the transcript WebSocket listener is not running")
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     @property
     def host(self) -> str:

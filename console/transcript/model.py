@@ -200,12 +200,14 @@ class Transcript:
         """Finals and markers interleaved chronologically (markers first on a tie)."""
         origin, rate = self.origin, self.clock_rate
 
-        def key(item: TimelineItem) -> tuple[float, int, int]:
+        def key(item: object) -> tuple[float, int, int]:
             if isinstance(item, Marker):
                 return ((item.at - origin) * rate, 0, item.seq)
+            assert isinstance(item, Phrase)
             return ((item.anchor + item.offset) / TICKS_PER_SECOND, 1, item.seq)
 
-        return list(heapq.merge(self._markers, self._finals, key=key))
+        items: list[TimelineItem] = list(heapq.merge(self._markers, self._finals, key=key))
+        return items
 
     def search(self, text: str) -> list[SearchMatch]:
         """Case-insensitive matches of ``text`` in the finals, in chronological order."""

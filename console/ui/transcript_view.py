@@ -9,7 +9,6 @@ same timer: an audio frame only marks them dirty, and a flush reads every meter 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,13 +43,13 @@ from console.ui.formatting import Styler, Thresholds
 from console.ui.icons import themed
 from console.ui.level_meter import LevelMeter
 from console.ui.pane import ParticipantPane
+from console.ui.pane_grid import PaneGrid
 from console.ui.phrase_view import Entry, Fragment, PhraseView
 from console.ui.theme import current_scheme
 
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 30
-MAX_SIDE_BY_SIDE = 3
 _ANNOUNCE_PER_FLUSH = 3
 
 
@@ -99,7 +98,6 @@ class TranscriptView(QWidget):
         self._pending = _Pending()
         self.panes: dict[str, ParticipantPane] = {}
         self._order: list[str] = []
-        self._layout_count = -1
         self._combined_dirty_rebuild = False
         self._origin: float | None = None
         self._switch_markers: set[int] = set()
@@ -121,16 +119,8 @@ class TranscriptView(QWidget):
         outer.addWidget(self._build_bar())
 
         self.stack = QStackedWidget(self)
-        self.split_host = QWidget(self.stack)
-        self._split_layout = QVBoxLayout(self.split_host)
-        self._split_layout.setContentsMargins(0, 0, 0, 0)
-        self.empty_label = QLabel(
-            "No transcript yet.\nPlace or answer a call, then start transcription.", self.split_host
-        )
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
-        self._split_layout.addWidget(self.empty_label)
-        self.splitter: QSplitter | None = None
+        self.split_host = PaneGrid(self.stack)
+        self.empty_label = self.split_host.empty_label
         self.stack.addWidget(self.split_host)
         self.combined = CombinedView(self.stack)
         self.combined.view.copy_all_requested.connect(self.copy_all_requested)
@@ -226,11 +216,11 @@ class TranscriptView(QWidget):
             pane.deleteLater()
         self.panes.clear()
         self._order.clear()
-        self._layout_count = -1
+        self.split_host.reset()
         self.combined.view.clear_all()
         self.transcript = transcript
         if transcript is None:
-            self._relayout()
+            self.split_host.arrange([self.panes[r] for r in self._order])
             return
         self._origin = transcript.origin
         self._unsubscribe = transcript.subscribe(self._on_change)
@@ -247,7 +237,7 @@ class TranscriptView(QWidget):
         self._rebuild_combined()
         for raw_id in self.panes:
             self._pending.interim.add(raw_id)
-        self._relayout()
+        self.split_host.arrange([self.panes[r] for r in self._order])
         self.shown_revision = t.revision
         self._schedule()
 
@@ -348,8 +338,8 @@ class TranscriptView(QWidget):
         self.flush_count += 1
         for raw_id in p.new_participants:
             self._add_pane(raw_id)
-        if len(self._order) != self._layout_count:
-            self._relayout()
+        if len(self._order) != self.split_host.count:
+            self.split_host.arrange([self.panes[r] for r in self._order])
         if t.origin != self._origin:
             self._combined_dirty_rebuild = True  # the call clock's zero moved
         if p.renamed:
@@ -488,81 +478,9 @@ class TranscriptView(QWidget):
         self.panes[raw_id] = pane
         self._order.append(raw_id)
 
-    def _columns(self, n: int) -> int:
-        return (
-            n
-            if n <= MAX_SIDE_BY_SIDE
-            else (MAX_SIDE_BY_SIDE if n <= 9 else math.ceil(math.sqrt(n)))
-        )
-
-    def _relayout(self) -> None:
-        """Side by side up to three panes; a grid (rows of splitters) beyond that.
-
-        A pane joining the current shape is added in place; the splitters are rebuilt only
-        when the shape changes (4th pane, 10th pane), since reparenting every pane is costly.
-        """
-        n = len(self._order)
-        old_n = max(self._layout_count, 0)
-        self._layout_count = n
-        self.empty_label.setVisible(n == 0)
-        root = self.splitter
-        same_shape = (
-            root is not None
-            and old_n > 0
-            and n > old_n
-            and (
-                n <= MAX_SIDE_BY_SIDE
-                or (old_n > MAX_SIDE_BY_SIDE and self._columns(n) == self._columns(old_n))
-            )
-        )
-        if same_shape:
-            assert root is not None
-            for raw_id in self._order[old_n:]:
-                self._place(root, raw_id, len(self._order[: self._order.index(raw_id)]), n)
-            return
-        for raw_id in self._order:
-            self.panes[raw_id].setParent(self.split_host)
-        if root is not None:
-            self._split_layout.removeWidget(root)
-            root.setParent(None)
-            root.deleteLater()
-            self.splitter = None
-        if n == 0:
-            return
-        orientation = (
-            Qt.Orientation.Horizontal if n <= MAX_SIDE_BY_SIDE else Qt.Orientation.Vertical
-        )
-        root = QSplitter(orientation, self.split_host)
-        root.setChildrenCollapsible(False)
-        root.setHandleWidth(8)
-        for index, raw_id in enumerate(self._order):
-            self._place(root, raw_id, index, n)
-        # Equal shares; a splitter would otherwise size panes by their content.
-        for sp in [root, *root.findChildren(QSplitter)]:
-            sp.setSizes([10_000] * sp.count())
-        self.splitter = root
-        self._split_layout.addWidget(root, 1)
-        for raw_id in self._order:
-            self.panes[raw_id].show()
-
-    def _place(self, root: QSplitter, raw_id: str, index: int, n: int) -> None:
-        pane = self.panes[raw_id]
-        if root.orientation() == Qt.Orientation.Horizontal:
-            root.addWidget(pane)
-            root.setSizes([10_000] * root.count())
-        else:
-            cols = self._columns(n)
-            row_index = index // cols
-            if row_index >= root.count():
-                row = QSplitter(Qt.Orientation.Horizontal, root)
-                row.setChildrenCollapsible(False)
-                root.addWidget(row)
-                root.setSizes([10_000] * root.count())
-            row = root.widget(row_index)
-            assert isinstance(row, QSplitter)
-            row.addWidget(pane)
-            row.setSizes([10_000] * row.count())
-        pane.show()
+    @property
+    def splitter(self) -> QSplitter | None:
+        return self.split_host.splitter
 
     # --- operator actions ------------------------------------------------------------------------
     def show_combined(self, on: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import math
@@ -16,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from console.audio_levels import FLOOR_DB, AudioLevels
 from console.config import Preferences, SecretStore
-from console.session import MediaStreamingState
+from console.session import CallState, MediaStreamingState
 from console.transcript.model import Transcript
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.transcript_view import TranscriptView
@@ -47,7 +46,7 @@ async def _call(console: Console) -> None:
     w = console.window
     w.place_call("4:+14255550100")
     await wait_until(
-        lambda: w.session is not None and w.session.state.call.value == "connected",
+        lambda: w.session is not None and w.session.state.call is CallState.CONNECTED,
         what="connected",
     )
 
@@ -191,7 +190,10 @@ async def test_audio_streaming_is_a_setting_that_applies_to_the_next_call(
         assert session is not None
         assert console.emulator.calls.get(session.state.call_connection_id).media is None
         assert session.state.media_streaming is MediaStreamingState.OFF
-        await asyncio.sleep(0.3)
+        # An audio stream would open at connect; the transcript stream opens later, so once it
+        # is up, an audio stream would be too.
+        await session.start_transcription("en-US")
+        await wait_until(lambda: console.runtime.stats().streams_open >= 1, what="transcripts")
         assert console.runtime.stats().audio_streams_open == 0
         await wait_until(lambda: w.transcript_view.panes, what="the panes")
         # No audio on this call: no meters to suggest otherwise.

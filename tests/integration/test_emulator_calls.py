@@ -307,7 +307,10 @@ async def test_repeatability_replay_creates_no_second_call(
     assert first["callConnectionId"] == call_id
     assert list(emulator.calls.calls) == [call_id]
     await receiver.wait_for("CallConnected", call_id)
-    await asyncio.sleep(0.2)
+    # A call's events arrive in order: a second CallConnected would come before its end.
+    async with aio_client(emulator) as client:
+        await client.get_call_connection(call_id).hang_up(True)
+    await receiver.wait_for("CallDisconnected", call_id)
     assert len(receiver.of(type_="CallConnected")) == 1
 
 

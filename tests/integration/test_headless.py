@@ -127,3 +127,17 @@ def test_a_killed_console_loses_no_reported_final(tmp_path: Path) -> None:
     assert not (tmp_path / "never.json").exists()
     header = json.loads(unfinished[0].path.read_text(encoding="utf-8").splitlines()[0])
     assert header["type"] == "header"
+
+
+def test_a_well_formed_locale_missing_from_the_list_is_sent_with_a_notice(tmp_path: Path) -> None:
+    # Azure adds locales; one the console does not know yet must still be usable.
+    out = tmp_path / "call.json"
+    proc = acs_console(
+        "run", "--target", "+15550100", "--locale", "qq-QQ", "--duration", "20",
+        "--speed", "40", "--out", str(out), "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "qq-QQ is not in this console's list of transcription locales" in proc.stderr
+    transcript = load_json(out)
+    assert transcript.finals
+    assert {p.locale for p in transcript.finals} == {"qq-QQ"}

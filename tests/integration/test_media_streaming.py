@@ -4,7 +4,6 @@ emulator streams to the console's audio listener, and the frames reach the sessi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import socket
@@ -139,7 +138,9 @@ async def test_a_placed_call_streams_audio_to_the_levels_and_never_to_the_journa
     assert session.audio.readings() == {}
     assert session.state.media_streaming is MediaStreamingState.STOPPED
     frames_at_end = session.audio.frames
-    await asyncio.sleep(0.2)
+    # Once the audio stream is closed no frame can arrive any more: wait for that, not a time.
+    await until(lambda: rt.stats().audio_streams_open == 0, what="the audio stream closed")
+    assert not session.state.audio_connected
     assert session.audio.readings() == {}
     assert session.audio.frames == frames_at_end
 

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).with_name("soak_window.py")
 
 
+@pytest.mark.slow
 def test_half_an_hour_through_the_window_saves_the_script_final_for_final() -> None:
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--hours", "0.5", "--speed", "120", "--speakers", "8"],

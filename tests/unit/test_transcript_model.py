@@ -542,6 +542,50 @@ def test_a_stream_counting_from_its_own_start_is_placed_on_the_call_clock(
     assert texts.index("transcription_stopped") < texts.index("Three.")
 
 
+# The offset in the docs' own TranscriptionData sample: 7,976 years of ticks.
+DOCS_OFFSET = 2516998782481234400
+
+
+def _docs_frame(offset: int, text: str) -> TranscriptionData:
+    body = {
+        "text": text,
+        "format": "display",
+        "confidence": 0.98,
+        "offset": offset,
+        "duration": 9_800_000,
+        "words": [{"text": text.strip(".").lower(), "offset": offset, "duration": 9_800_000}],
+        "participantRawID": PHONE,
+        "resultStatus": "Final",
+    }
+    packet = parse_packet(json.dumps({"kind": "TranscriptionData", "transcriptionData": body}))
+    assert isinstance(packet, TranscriptionData)
+    return packet
+
+
+def test_the_docs_sample_offset_stays_within_the_call(transcript: Transcript) -> None:
+    transcript.apply(parse_packet(metadata()), received_at=T0 + 30)
+    transcript.apply_packet(_docs_frame(DOCS_OFFSET, "Hello."), received_at=T0 + 32)
+    transcript.apply_packet(
+        _docs_frame(DOCS_OFFSET + 3 * TICKS_PER_SECOND, "World."), received_at=T0 + 35.5
+    )
+    first, second = transcript.finals
+    # Placed where it was heard (it ended when it arrived), not thousands of years on.
+    assert first.end == pytest.approx(32.0)
+    assert 0 <= first.start < first.end
+    # The stream's own spacing is kept for what follows on the same stream.
+    assert second.start - first.start == pytest.approx(3.0)
+    assert second.end <= 35.5
+    # And the whole timeline, markers included, stays within the call.
+    assert all(0 <= transcript.time_of(item) <= 36 for item in transcript.timeline())
+
+
+def test_an_implausible_offset_is_rebased_even_without_a_call_start() -> None:
+    t = Transcript()  # e.g. a journal with no CallConnected
+    t.apply_packet(_docs_frame(DOCS_OFFSET, "Hello."), received_at=100.0)
+    (phrase,) = t.finals
+    assert 0 <= phrase.start <= phrase.end <= 1.0
+
+
 def test_restarted_offsets_follow_on_without_a_wall_clock() -> None:
     t = Transcript()  # call start unknown (e.g. a replayed emulator run at high speed)
     t.apply(parse_packet(metadata()), received_at=100.0)
