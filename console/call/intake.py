@@ -63,6 +63,7 @@ class CallIntake(SessionStore):
         self._unfollow: Callable[[], None] = lambda: None
         self.audio = AudioLevels()
         self.packets_applied = 0
+        self._heard = False  # a frame with sound in it arrived
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: set[int] = set()  # open transcript streams
         self._audio_streams: set[int] = set()
@@ -232,9 +233,18 @@ class CallIntake(SessionStore):
             # Audio only feeds the level meters: never the transcript or the journal.
             if not self.state.call.live:
                 return  # frames still in flight after the call ended
+            frames = self.audio.frames
             if self.audio.feed(packet) and packet.participant_raw_id:
                 # Someone is heard before they are transcribed: they get their pane now.
                 self.transcript.learn_participants((packet.participant_raw_id,))
+            if not packet.silent and not self._heard and self.audio.frames > frames:
+                # Said when it is true (someone is heard), not when streaming was asked for.
+                self._heard = True
+                self._notice(
+                    "info",
+                    "Call audio arriving",
+                    "The call's audio is streaming to this console; the level meters are live.",
+                )
         elif isinstance(packet, AudioMetadata):
             self.audio.set_format(packet)
             if self.state.media_streaming is MediaStreamingState.REQUESTED:

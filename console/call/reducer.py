@@ -162,7 +162,8 @@ def _media_event(step: Step, e: ev.MediaStreamingEvent, detail: str) -> None:
         step.notice(
             "info",
             "Audio streaming started",
-            "The call's audio is streaming to this console; the level meters are live.",
+            "The service started streaming the call's audio; the level meters move as soon as "
+            "someone is heard.",
             detail,
         )
     elif isinstance(e, ev.MediaStreamingStopped):

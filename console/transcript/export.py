@@ -28,6 +28,8 @@ from console.transcript.participants import NameSource, Participant, Participant
 from console.transcript.timeline import Marker, Phrase, PhraseStatus, describe_marker
 
 FORMATS = ("txt", "json", "vtt", "srt", "csv")
+# How a phrase whose Final never came is marked in plain text (and on screen).
+NOT_FINALISED = "(not finalised)"
 JSON_FORMAT = 1
 CSV_HEADER = ("start", "end", "speaker", "raw_id", "locale", "confidence", "text")
 _SUFFIXES = {
@@ -122,10 +124,6 @@ def _speaker(transcript: Transcript, raw_id: str) -> str:
     return _one_line(name) or raw_id or "Unknown speaker"
 
 
-def _relative(transcript: Transcript, item: Phrase | Marker) -> float:
-    return max(0.0, transcript.time_of(item))
-
-
 def _cue_times(phrase: Phrase) -> tuple[int, int]:
     """(start, end) in milliseconds; end is always after start."""
     start = max(0, round(phrase.start * 1000))
@@ -151,9 +149,10 @@ def _short_clock(seconds: float, hours: bool) -> str:
 
 
 def to_text(transcript: Transcript) -> str:
-    """``[mm:ss] Speaker: text`` lines (``[h:mm:ss]`` in calls of an hour or more)."""
-    items = transcript.timeline()
-    hours = any(_relative(transcript, item) >= 3600 for item in items)
+    """``[mm:ss] Speaker: text`` lines (``[h:mm:ss]`` in calls of an hour or more). A phrase
+    whose Final never came is written with "(not finalised)"."""
+    items = transcript.placed(abandoned=True)
+    hours = any(place >= 3600 for place, _ in items)
     lines = ["Call transcript"]
     if transcript.call_started_at is not None:
         started = datetime.fromtimestamp(transcript.call_started_at).astimezone()
@@ -162,12 +161,15 @@ def to_text(transcript: Transcript) -> str:
         names = ", ".join(_speaker(transcript, p.raw_id) for p in transcript.participants)
         lines.append(f"Participants: {names}")
     lines.append("")
-    for item in items:
-        stamp = _short_clock(_relative(transcript, item), hours)
+    for place, item in items:
+        stamp = _short_clock(max(0.0, place), hours)
         if isinstance(item, Marker):
             lines.append(f"[{stamp}] -- {_one_line(describe_marker(item))} --")
-        else:
-            lines.append(f"[{stamp}] {_speaker(transcript, item.raw_id)}: {_one_line(item.text)}")
+            continue
+        text = _one_line(item.text)
+        if item.status is PhraseStatus.ABANDONED:
+            text += f" {NOT_FINALISED}"
+        lines.append(f"[{stamp}] {_speaker(transcript, item.raw_id)}: {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -183,9 +185,9 @@ def to_vtt(transcript: Transcript) -> str:
     """WebVTT with a ``<v Speaker>`` voice span per cue; markers become NOTE blocks."""
     blocks = ["WEBVTT"]
     cue = 0
-    for item in transcript.timeline():
+    for place, item in transcript.placed():
         if isinstance(item, Marker):
-            stamp = _clock(round(_relative(transcript, item) * 1000), ".")
+            stamp = _clock(round(max(0.0, place) * 1000), ".")
             note = _one_line(describe_marker(item)).replace("-->", "->")
             blocks.append(f"NOTE {stamp} {note}")
             continue
@@ -251,9 +253,11 @@ def to_json_dict(transcript: Transcript) -> dict[str, Any]:
             }
             for p in transcript.participants
         ],
+        # Every Final, then any phrase whose Final never came ("status": "abandoned").
         "finals": [
             {
                 "id": f.id,
+                "status": f.status.value,
                 "raw_id": f.raw_id,
                 "start": round(f.start, 3),  # convenience for readers; derived, not read back
                 "end": round(f.end, 3),
@@ -270,7 +274,7 @@ def to_json_dict(transcript: Transcript) -> dict[str, Any]:
                     {"text": w.text, "offset": w.offset, "duration": w.duration} for w in f.words
                 ],
             }
-            for f in transcript.finals
+            for f in (*transcript.finals, *transcript.abandoned)
         ],
         "markers": [
             {"kind": m.kind, "at": m.at, "detail": m.detail, "seq": m.seq}
@@ -384,7 +388,7 @@ def _phrase(item: Any) -> Phrase:
         id=_get(item, "id", int),
         raw_id=_get(item, "raw_id", str),
         text=_get(item, "text", str),
-        status=PhraseStatus.FINAL,
+        status=_STATUS[item.get("status", "final")],
         offset=_get(item, "offset", int),
         duration=_get(item, "duration", int),
         anchor=_get(item, "anchor", int),
@@ -395,6 +399,9 @@ def _phrase(item: Any) -> Phrase:
         first_received_at=_number(item, "first_received_at"),
         seq=_get(item, "seq", int),
     )
+
+
+_STATUS = {"final": PhraseStatus.FINAL, "abandoned": PhraseStatus.ABANDONED}
 
 
 def _marker(item: Any) -> Marker:

@@ -18,7 +18,6 @@ call. Markers carry wall-clock times and are placed on the same call clock.
 from __future__ import annotations
 
 import bisect
-import heapq
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +36,7 @@ from console.acs.streaming import (
     Word,
 )
 from console.signals import Signal
+from console.transcript.event_markers import markers_for
 from console.transcript.participants import (
     NameSource,
     Participant,
@@ -57,6 +57,7 @@ from console.transcript.timeline import (
     PhraseStatus,
     SearchMatch,
     TimelineItem,
+    interleave,
     marker_state,
 )
 
@@ -108,12 +109,12 @@ class Transcript:
         self.call_info: dict[str, Any] = dict(call_info or {})
         self.call_started_at: float | None = call_started_at  # wall time; exports count from it
         self.metadata: TranscriptionMetadata | None = None  # the latest stream's metadata
-        self.abandoned_count = 0
         self.ignored_late = 0
         self.ignored_duplicates = 0
         self._locale = canonical_locale(locale) if locale else None
         self._speakers: dict[str, _Speaker] = {}
         self._finals: list[Phrase] = []
+        self._abandoned: list[Phrase] = []
         self._markers: list[Marker] = []
         self._seen_finals: set[tuple[str, int, str]] = set()
         self._vocab: dict[str, str] = {}
@@ -183,6 +184,16 @@ class Transcript:
         sp = self._speakers.get(raw_id)
         return tuple(sp.finals) if sp is not None and sp.finals else ()
 
+    @property
+    def abandoned(self) -> tuple[Phrase, ...]:
+        """Hypotheses whose Final never came (transcription stopped, the call ended)."""
+        return tuple(self._abandoned)
+
+    def settled_for(self, raw_id: str) -> list[Phrase]:
+        """A speaker's finals and abandoned phrases, by start."""
+        phrases = [*self.finals_for(raw_id), *(p for p in self._abandoned if p.raw_id == raw_id)]
+        return sorted(phrases, key=_final_key)
+
     def open_intermediate(self, raw_id: str) -> Phrase | None:
         sp = self._speakers.get(raw_id)
         return sp.open if sp is not None else None
@@ -196,18 +207,14 @@ class Transcript:
             return (item.at - self.origin) * self.clock_rate
         return item.start
 
-    def timeline(self) -> list[TimelineItem]:
-        """Finals and markers interleaved chronologically (markers first on a tie)."""
-        origin, rate = self.origin, self.clock_rate
+    def timeline(self, *, abandoned: bool = False) -> list[TimelineItem]:
+        """Finals (and, if asked, abandoned phrases) and markers in call order."""
+        return [item for _, item in self.placed(abandoned=abandoned)]
 
-        def key(item: object) -> tuple[float, int, int]:
-            if isinstance(item, Marker):
-                return ((item.at - origin) * rate, 0, item.seq)
-            assert isinstance(item, Phrase)
-            return ((item.anchor + item.offset) / TICKS_PER_SECOND, 1, item.seq)
-
-        items: list[TimelineItem] = list(heapq.merge(self._markers, self._finals, key=key))
-        return items
+    def placed(self, *, abandoned: bool = False) -> list[tuple[float, TimelineItem]]:
+        """The timeline with each item's place on the call clock (see ``interleave``)."""
+        phrases = [*self._finals, *self._abandoned] if abandoned else self._finals
+        return interleave(self._markers, phrases, self.origin, self.clock_rate)
 
     def search(self, text: str) -> list[SearchMatch]:
         """Case-insensitive matches of ``text`` in the finals, in chronological order."""
@@ -472,7 +479,7 @@ class Transcript:
                 continue
             sp.open = None
             phrase.status = PhraseStatus.ABANDONED
-            self.abandoned_count += 1
+            _insert_sorted(self._abandoned, phrase)
             abandoned.append(phrase)
             self._emit(PhraseChanged(phrase, PhraseStatus.ABANDONED, self._next_revision()))
         return abandoned
@@ -524,33 +531,14 @@ class Transcript:
         return marker
 
     def apply_event(self, event: ev.CallEvent, *, received_at: float) -> None:
-        """Project one typed callback event onto the transcript: call and transcription state
-        markers, participants. Other events are ignored. Locale updates carry no locale; the
-        session confirms it with set_locale_confirmed."""
-        if isinstance(event, ev.TranscriptionEvent):
-            details = (event.transcription_status_details or "").lower()
-            if details == "streamconnectioninterrupted":
-                self.add_marker(MarkerKind.CONNECTION_INTERRUPTED, received_at)
-            elif details == "streamconnectionreestablished":
-                self.add_marker(MarkerKind.CONNECTION_REESTABLISHED, received_at)
-        result = event.result.text if event.result is not None else ""
-        if isinstance(event, ev.CallConnected):
-            self.add_marker(MarkerKind.CALL_CONNECTED, received_at)
-        elif isinstance(event, ev.CallDisconnected):
-            self.add_marker(MarkerKind.CALL_DISCONNECTED, received_at, result)
-        elif isinstance(event, ev.CreateCallFailed | ev.AnswerFailed | ev.ConnectFailed):
-            self.add_marker(MarkerKind.CALL_FAILED, received_at, result)
-        elif isinstance(event, ev.ParticipantsUpdated):
-            self.learn_participants(
-                [p.raw_id for p in event.participants],
-                {p.raw_id: p.display_name for p in event.participants if p.display_name},
-            )
-        elif isinstance(event, ev.TranscriptionStarted | ev.TranscriptionResumed):
-            self.add_marker(MarkerKind.TRANSCRIPTION_STARTED, received_at)
-        elif isinstance(event, ev.TranscriptionStopped):
-            self.add_marker(MarkerKind.TRANSCRIPTION_STOPPED, received_at)
-        elif isinstance(event, ev.TranscriptionFailed):
-            self.add_marker(MarkerKind.TRANSCRIPTION_FAILED, received_at, result)
+        """Project one typed callback event onto the transcript: participants, and the
+        markers of :func:`~console.transcript.event_markers.markers_for`."""
+        if isinstance(event, ev.ParticipantsUpdated):
+            people = event.participants
+            names = {p.raw_id: p.display_name for p in people if p.display_name}
+            self.learn_participants([p.raw_id for p in people], names)
+        for kind, detail in markers_for(event):
+            self.add_marker(kind, received_at, detail)
 
     # -- reopening a saved transcript ------------------------------------------------------
 
@@ -573,6 +561,9 @@ class Transcript:
             t._speakers[p.raw_id] = _Speaker(p)
             t._next_colour = max(t._next_colour, p.colour + 1)
         for phrase in finals:
+            if phrase.status is PhraseStatus.ABANDONED:
+                _insert_sorted(t._abandoned, phrase)
+                continue
             sp = t._speakers.get(phrase.raw_id)
             if sp is None:
                 sp = t._speakers[phrase.raw_id] = _Speaker(

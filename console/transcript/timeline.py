@@ -3,6 +3,9 @@ records a view subscribes to."""
 
 from __future__ import annotations
 
+import bisect
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -129,6 +132,31 @@ def describe_marker(marker: Marker) -> str:
 
 
 TimelineItem = Phrase | Marker
+
+
+def interleave(
+    markers: Sequence[Marker], phrases: Sequence[Phrase], origin: float, rate: float
+) -> list[tuple[float, TimelineItem]]:
+    """Markers and phrases in call order, each with its place on the call clock (seconds).
+
+    A phrase's place is its start. A marker's is when it happened, or earlier: a marker comes
+    before every phrase first heard after it (a Final that starts a moment before
+    "Transcription started" was still transcribed because of it), so its place is at most the
+    start of the earliest of those. Markers go first on a tie.
+    """
+    by_receipt = sorted(phrases, key=lambda p: p.first_received_at)
+    received = [p.first_received_at for p in by_receipt]
+    # earliest[i]: the earliest start among the phrases first heard at received[i] or later.
+    earliest = [math.inf] * (len(by_receipt) + 1)
+    for i in range(len(by_receipt) - 1, -1, -1):
+        earliest[i] = min(earliest[i + 1], by_receipt[i].start)
+    keyed: list[tuple[float, int, int, TimelineItem]] = []
+    for m in markers:
+        place = min((m.at - origin) * rate, earliest[bisect.bisect_left(received, m.at)])
+        keyed.append((place, 0, m.seq, m))
+    keyed.extend((p.start, 1, p.seq, p) for p in phrases)
+    keyed.sort(key=lambda k: k[:3])
+    return [(place, item) for place, _, _, item in keyed]
 
 
 @dataclass(frozen=True, slots=True)

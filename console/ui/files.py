@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.acs.identifiers import short_label
 from console.transcript.export import export, format_for_path, to_text
 from console.transcript.journal import JournalInfo
 from console.transcript.model import Transcript
@@ -147,6 +149,25 @@ class ReviewWindow(QMainWindow):
             return None
 
 
+def call_label(call: dict[str, object]) -> str:
+    """Who a journalled call was with, as the operator knows them."""
+    target = call.get("target")
+    if isinstance(target, str) and target:
+        return short_label(target)
+    return str(call.get("direction") or "call")
+
+
+def recovered_title(call: dict[str, object], started: float, transcript: Transcript) -> str:
+    """ "Recovered call with +15550100 · 2026-12-03 14:02 · 3 min 20 s": which call it is."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
+    length = max(
+        [p.end for p in transcript.finals] + [t for t, _ in transcript.placed()], default=0.0
+    )
+    minutes, seconds = divmod(round(max(0.0, length)), 60)
+    duration = f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    return f"Recovered call with {call_label(call)} · {when} · {duration}"
+
+
 class RecoveryDialog(QDialog):
     """Offered at start when journals of calls that did not end cleanly exist."""
 
@@ -170,7 +191,7 @@ class RecoveryDialog(QDialog):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setAccessibleName("Unfinished transcripts")
         for info in journals:
-            who = str(info.call.get("target") or info.call.get("direction") or "call")
+            who = call_label(info.call)
             item = QTreeWidgetItem(
                 [
                     time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at)),
@@ -182,6 +203,11 @@ class RecoveryDialog(QDialog):
             item.setToolTip(0, str(info.path))
             self.list.addTopLevelItem(item)
             item.setSelected(True)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        for column in (0, 2, 3):  # dates and numbers are shown whole; the call takes the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(self)
         self.recover_button = QPushButton("&Recover selected", self)

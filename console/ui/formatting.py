@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont, QTextCharFormat
 
 from console.acs import locales
+from console.transcript.export import NOT_FINALISED
 from console.transcript.model import Transcript
 from console.transcript.timeline import Marker, MarkerKind, Phrase, describe_marker
 from console.ui import palette
@@ -117,14 +118,15 @@ class Styler:
     def abandoned(
         self, phrase: Phrase, colour_index: int, *, speaker: str | None = None
     ) -> list[Fragment]:
-        tip = "Not confirmed: transcription ended before this phrase was finalised."
-        muted = QColor(self.scheme.muted)
+        # Settled, not provisional: nothing more will come for it, and it says so.
+        tip = "Not finalised: transcription ended before the service confirmed this phrase."
+        colour = self.text_colour(colour_index)
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
-            frags.append(
-                Fragment(f"{speaker}: ", char_format(self.text_colour(colour_index), bold=True))
-            )
-        frags.append(Fragment(phrase.text + " …", char_format(muted, italic=True, tooltip=tip)))
+            frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
+        frags.append(Fragment(phrase.text, char_format(colour, tooltip=tip)))
+        muted = QColor(self.scheme.muted)
+        frags.append(Fragment(f" {NOT_FINALISED}", char_format(muted, tooltip=tip)))
         return frags
 
     def interim(

@@ -4,6 +4,7 @@ speaking light) and text."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from console.audio_levels import LevelReading
@@ -14,7 +15,10 @@ from console.ui.theme import current_scheme
 
 
 class NameEdit(QLineEdit):
-    """The participant's name: looks like a heading, edits in place (click, Enter or F2)."""
+    """The participant's name: looks like a heading, edits in place (click, Enter or F2).
+
+    A name wider than the pane is shown elided in the middle ("Teams user …4f5a6b" stays
+    readable at both ends), whole in the tooltip and while it is edited."""
 
     renamed = Signal(str)
 
@@ -23,22 +27,44 @@ class NameEdit(QLineEdit):
         self._committed = text
         self.setFrame(False)
         self.editingFinished.connect(self._commit)
+        self._show_elided()
+
+    @property
+    def full_text(self) -> str:
+        return self.text() if self.hasFocus() else self._committed
 
     def set_committed(self, text: str) -> None:
         self._committed = text
         if not self.hasFocus():
-            self.setText(text)
+            self._show_elided()
+
+    def _show_elided(self) -> None:
+        room = self.contentsRect().width() - 8  # the style's text margins and padding
+        shown = self.fontMetrics().elidedText(self._committed, Qt.TextElideMode.ElideMiddle, room)
+        self.setText(shown if room > 0 else self._committed)
+        self.setCursorPosition(0)  # the start is what a clipped name must never lose
+        self.setToolTip(f"{self._committed} — click to rename")
 
     def _commit(self) -> None:
         text = self.text().strip()
-        if not text:
-            self.setText(self._committed)
-            return
-        if text != self._committed:
+        if text and text != self._committed:
             self._committed = text
             self.renamed.emit(text)
 
-    def keyPressEvent(self, event) -> None:
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.setText(self._committed)
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._show_elided()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.hasFocus():
+            self._show_elided()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.setText(self._committed)
             self.clearFocus()
@@ -72,7 +98,6 @@ class ParticipantPane(QFrame):
         top.setSpacing(6)
         self.name_edit = NameEdit(name, self.header)
         self.name_edit.setAccessibleName(f"Name of participant {raw_id}")
-        self.name_edit.setToolTip("Click to rename this participant")
         font = self.name_edit.font()
         font.setPointSizeF(font.pointSizeF() + 1.5)
         font.setBold(True)
@@ -106,7 +131,7 @@ class ParticipantPane(QFrame):
 
     @property
     def name(self) -> str:
-        return self.name_edit.text()
+        return self.name_edit.full_text
 
     def set_name(self, name: str) -> None:
         self.name_edit.set_committed(name)

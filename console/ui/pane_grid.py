@@ -1,5 +1,5 @@
-"""Where the participant panes sit: side by side up to three, a grid of rows beyond that, and a
-hint while there are none yet."""
+"""Where the participant panes sit: side by side up to three, beyond that a balanced grid
+(2 × 2, 3 × 2, 3 × 3, 4 × 3…), and a hint while there are none yet."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ MAX_SIDE_BY_SIDE = 3
 
 
 def columns(n: int) -> int:
-    """How many panes a row holds when there are ``n``."""
+    """How many panes a row holds when there are ``n``: rows as even as they can be."""
     if n <= MAX_SIDE_BY_SIDE:
         return n
-    return MAX_SIDE_BY_SIDE if n <= 9 else math.ceil(math.sqrt(n))
+    return math.ceil(math.sqrt(n))
 
 
 class PaneGrid(QWidget):
@@ -43,7 +43,8 @@ class PaneGrid(QWidget):
         """Lay the panes out in order.
 
         A pane joining the current shape is added in place; the splitters are rebuilt only
-        when the shape changes (4th pane, 10th pane), since reparenting every pane is costly.
+        when the number of columns changes (4th, 5th, 10th pane…), since reparenting every pane
+        is costly.
         """
         n = len(panes)
         old_n = max(self.count, 0)

@@ -27,6 +27,7 @@ from console.ui.files import (
     ask_open_path,
     ask_save_path,
     copy_transcript,
+    recovered_title,
 )
 
 log = logging.getLogger(__name__)
@@ -170,8 +171,8 @@ class TranscriptFiles(QObject):
             try:
                 if choice == "recover":
                     transcript = replay(info.path)
-                    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at))
-                    windows.append(self.show_review(transcript, f"Recovered call {when}"))
+                    title = recovered_title(info.call, info.created_at, transcript)
+                    windows.append(self.show_review(transcript, title))
                 mark_recovered(info.path)
             except (OSError, JournalError) as exc:
                 self._notify(

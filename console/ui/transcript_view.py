@@ -232,7 +232,7 @@ class TranscriptView(QWidget):
         for p in t.participants:
             self._add_pane(p.raw_id)
         for raw_id, pane in self.panes.items():
-            entries = [self._entry(ph) for ph in t.finals_for(raw_id)]
+            entries = [self._entry(ph) for ph in t.settled_for(raw_id)]
             pane.view.update_content(entries, None, interim_changed=False)
         self._rebuild_combined()
         for raw_id in self.panes:
@@ -249,7 +249,7 @@ class TranscriptView(QWidget):
             return
         self._origin = t.origin
         entries = []
-        for item in t.timeline():
+        for item in t.timeline(abandoned=True):
             if isinstance(item, Marker):
                 entries.append(self._marker_entry(item, keyed=True))
             else:

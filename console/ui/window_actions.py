@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from console.ui.icons import themed
 from console.ui.local_audio_menu import LocalAudioMenu
@@ -30,7 +31,8 @@ class WindowActions:
         self.copy = a("&Copy transcript", files.copy_all, "Ctrl+Shift+C", "copy")
         self.recover = a("&Recover unsaved transcripts…", files.offer_recovery)
         self.settings = a("Se&ttings…", w.settings.open_dialog, "Ctrl+,", "settings")
-        self.quit = a("&Quit", w.close, std.Quit)
+        # Spelt out: some platforms (and Qt's offscreen one) map StandardKey.Quit to nothing.
+        self.quit = a("&Quit", w.close, "Ctrl+Q")
         self.call = a("&Call", w.call_controls._on_call, "Ctrl+Return", "call")
         self.hang_up = a("&Hang up", w.hang_up, "Ctrl+Shift+H", "hangup")
         self.answer = a("&Answer incoming call", w.banner.answer, "Ctrl+Shift+A")
@@ -59,6 +61,15 @@ class WindowActions:
         # Emulator calls only: participants who play a WAV file or speak through the microphone.
         self.local_audio = LocalAudioMenu(w, w.runtime, spawn=w.spawn, notify=w.add_notice)
         self._menus()
+        # A combo box's open list or completer is a popup window of its own, where the
+        # window's shortcuts would not reach: forward them from there too.
+        self._forwarder = _ShortcutForwarder(w)
+        for combo in (w.call_controls.target, w.transcription.locale):
+            self._forwarder.watch(combo.view())
+            completer = combo.completer()
+            popup = completer.popup() if completer is not None else None
+            if popup is not None:  # None: inline completion, no popup
+                self._forwarder.watch(popup)
 
     def _action(
         self, text: str, slot: Callable[..., Any], shortcut: Shortcut = None, icon: str = ""
@@ -114,3 +125,37 @@ class WindowActions:
         m.addActions([self.focus_transcript, self.log])
         m = mb.addMenu("&Help")
         m.addActions([self.keys, self.about])
+
+
+class _ShortcutForwarder(QObject):
+    """Triggers the window's action for a shortcut pressed in one of its popups."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._w = window
+
+    def watch(self, popup: QWidget) -> None:
+        popup.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+            return False
+        assert isinstance(event, QKeyEvent)
+        chord = event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        )
+        if not chord and not Qt.Key.Key_F1 <= event.key() <= Qt.Key.Key_F35:
+            return False  # typing goes to the list or the search text
+        pressed = QKeySequence(event.keyCombination())
+        for act in self._w.actions():
+            if (
+                act.isEnabled()
+                and act.shortcut().matches(pressed) == QKeySequence.SequenceMatch.ExactMatch
+            ):
+                if event.type() == QEvent.Type.KeyPress:
+                    if isinstance(watched, QWidget):
+                        watched.hide()
+                    act.trigger()
+                event.accept()
+                return True
+        return False

@@ -168,7 +168,8 @@ def test_rename_in_place_updates_header_and_combined_view(live, qtbot):
     edit.selectAll()
     qtbot.keyClicks(edit, "Oops")
     qtbot.keyClick(edit, Qt.Key.Key_Escape)
-    assert edit.text() == "Dana Whitfield"
+    assert edit.full_text == "Dana Whitfield"
+    assert "Dana Whitfield" in edit.toolTip()
     assert t.participant(ALICE).display_name == "Dana Whitfield"
 
 
@@ -267,6 +268,23 @@ def test_screen_reader_line_changes_on_finals_only(live):
     name = t.participant(ALICE).display_name
     assert heard == [f"{name}: Provisional words, settled."]
     assert view.live_label.text() == heard[-1]
+
+
+@pytest.mark.parametrize(
+    ("count", "rows"), [(4, [2, 2]), (6, [3, 3]), (7, [3, 3, 1]), (10, [4, 4, 2])]
+)
+def test_the_grid_is_balanced(live, count: int, rows: list[int]):
+    view, t = live
+    ids = [f"4:+142555501{i:02d}" for i in range(count)]
+    for i, r in enumerate(ids):
+        apply(t, packet(r, "Hi.", 1.0 + i, final=True))
+        view.flush()  # one joining at a time, as in a call
+    root = view.splitter
+    assert root is not None
+    assert [root.widget(i).count() for i in range(root.count())] == rows
+    # Every pane gets a fair share of the width: none stretched across a row of its own.
+    widths = [view.panes[r].width() for r in ids[: rows[0]]]
+    assert max(widths) - min(widths) <= 2
 
 
 @pytest.mark.parametrize("one_by_one", [False, True])

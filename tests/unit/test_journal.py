@@ -339,7 +339,7 @@ def test_replay_resolves_hypotheses_left_open_by_a_crash(tmp_path: Path) -> None
     transcript = replay(journal.path)
     assert transcript.open_intermediates() == ()
     assert [p.text for p in transcript.finals] == ["Done."]
-    assert transcript.abandoned_count == 1
+    assert len(transcript.abandoned) == 1
 
 
 def test_two_consoles_never_share_a_journal_file(

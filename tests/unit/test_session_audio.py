@@ -72,9 +72,11 @@ def test_started_and_stopped_are_told_and_tracked(session: CallSession) -> None:
     assert session.audio.sources() == ()
     assert [(n.level, n.title) for n in seen] == [
         ("info", "Audio streaming started"),
+        ("info", "Call audio arriving"),  # only once a frame has really arrived
         ("info", "Audio streaming stopped"),
     ]
-    assert "details subscriptionStopped" in seen[1].detail
+    assert "details subscriptionStopped" in seen[2].detail
+    assert "level meters are live" not in seen[0].text
 
 
 def test_a_failure_without_a_known_reason_quotes_the_service(session: CallSession) -> None:
@@ -113,3 +115,20 @@ def test_audio_is_heard_only_during_the_call_and_brings_a_new_participant(
     session.state = replace(session.state, call=CallState.DISCONNECTED)
     session.handle_packet(audio(), parse_packet(audio()))
     assert session.audio.frames == 2
+
+
+def test_silence_alone_never_claims_the_meters_are_live(session: CallSession) -> None:
+    # A scripted call without recordings streams silent frames: nothing for a meter to show.
+    seen = notices(session)
+    session.handle_events([media_event("Started", "subscriptionStarted")])
+    silent = json.dumps(
+        {"kind": "AudioData", "audioData": {"data": base64.b64encode(bytes(640)).decode(),
+                                            "silent": True}}
+    )  # fmt: skip
+    for _ in range(50):
+        session.handle_packet(silent, parse_packet(silent))
+    assert session.audio.frames == 50
+    assert [n.title for n in seen] == ["Audio streaming started"]
+    assert "level meters are live" not in seen[0].text
+    session.handle_packet(audio(), parse_packet(audio()))  # someone is heard
+    assert [n.title for n in seen] == ["Audio streaming started", "Call audio arriving"]

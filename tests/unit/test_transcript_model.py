@@ -386,7 +386,7 @@ def test_open_hypotheses_are_abandoned_when_transcription_or_call_ends(
     assert sorted(abandoned) == ["one moment", "wait I"]
     assert transcript.open_intermediates() == ()
     assert transcript.finals == ()
-    assert transcript.abandoned_count == 2
+    assert len(transcript.abandoned) == 2
     # The abandoned record comes before the marker that caused it.
     assert isinstance(changes[-1], MarkerAdded)
     assert changes[-1].marker.kind == ending
