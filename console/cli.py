@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="run the ACS emulator on its own")
     emulator_cli.add_arguments(emu)
 
+    from console.doctor import command as doctor_command
+
+    doctor_command.add_arguments(sub.add_parser("doctor", help=doctor_command.HELP))
+
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
     _add_common(run, sub=True)
     run.add_argument("--target", required=True, help="+E.164 number, 8:acs:… or 8:orgid:… user")
@@ -171,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"acs-console: {exc}", file=sys.stderr)
         return 2
+    if args.command == "doctor":
+        from console.doctor import command as doctor_command
+
+        return doctor_command.run(args)
     if args.command == "run":
         from console.headless import run_headless
 
