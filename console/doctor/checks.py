@@ -34,6 +34,7 @@ from console.doctor.result import (
     warned,
 )
 from console.doctor.target import DoctorTarget
+from console.logs import register_connection_string
 
 __all__ = [
     "check_access_key",
@@ -155,6 +156,7 @@ async def signed_request(target: DoctorTarget) -> SignedAnswer:
 
 
 async def _signed(target: DoctorTarget) -> SignedAnswer:
+    register_connection_string(target.profile.connection_string)  # kept out of any log line
     try:
         client = CallAutomationClient.from_connection_string(
             target.profile.connection_string,

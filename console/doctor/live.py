@@ -21,6 +21,7 @@ from console.doctor.checks import run_checks
 from console.doctor.result import DoctorReport, warned
 from console.doctor.target import DoctorTarget
 from console.listener.callbacks import EVENTGRID_PATH
+from console.logs import register_secret
 from console.runtime import ConsoleRuntime
 
 
@@ -47,6 +48,7 @@ class LiveDoctor:
             return rt.eventgrid_secret
         if self._stored is None:
             self._stored = EventGridSecretStore(rt.data_dir).load()
+            register_secret(self._stored.value)
         return self._stored
 
     def eventgrid(self, public_callback_base: str) -> EventGridView:
@@ -63,6 +65,7 @@ class LiveDoctor:
             rt.rotate_eventgrid_secret()
         else:
             self._stored = EventGridSecretStore(rt.data_dir).rotate()
+            register_secret(self._stored.value)
         return self.eventgrid(public_callback_base)
 
     async def run(self, prefs: Preferences, connection_string: str | None = None) -> DoctorReport:

@@ -22,6 +22,7 @@ from console.config import (
     Profile,
     SecretStore,
     SecretStoreError,
+    keyring_available,
 )
 
 
@@ -77,7 +78,7 @@ def connection_string(args: argparse.Namespace, secrets: SecretStore) -> tuple[s
         return "", "", str(exc)
     if stored:
         return stored, "the system keyring", ""
-    usable, why = secrets.available()
+    usable, why = keyring_available()
     problem = (
         "no connection string: none was given (--connection-string or "
         f"{CONNECTION_STRING_ENV}) and the system keyring holds none"

@@ -19,7 +19,7 @@ import aiohttp
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from console.doctor.result import CheckResult, failed, passed
+from console.doctor.result import CheckResult, failed, passed, warned
 from console.doctor.target import DoctorTarget, without_secrets
 from console.listener.common import PROBE_HEADER, PROBE_RECEIVED, PROBE_UNKNOWN
 
@@ -253,6 +253,8 @@ def _not_listening(check: str, what: str, error: str, which: str) -> CheckResult
 async def check_callback_reachable(target: DoctorTarget) -> CheckResult:
     """GET ``{callback URL}/probe/{token}`` through the public callback base."""
     check, what = "callback_reachable", "callback"
+    if target.is_azure and not target.profile.public_callback_base:
+        return warned(check, "not checked: there is no public callback URL (see callback_base)")
     rt = target.runtime
     if rt is None or target.callback_error:
         return _not_listening(check, what, target.callback_error or "no runtime", "callback")
@@ -271,6 +273,8 @@ async def check_callback_reachable(target: DoctorTarget) -> CheckResult:
 async def check_websocket_reachable(target: DoctorTarget) -> CheckResult:
     """Open ``{transcription URL}/probe/{token}`` through the public WebSocket base."""
     check, what = "websocket_reachable", "WebSocket"
+    if target.is_azure and not target.profile.public_websocket_base:
+        return warned(check, "not checked: there is no public WebSocket URL (see websocket_base)")
     rt = target.runtime
     if rt is None or target.websocket_error:
         return _not_listening(check, what, target.websocket_error or "no runtime", "websocket")

@@ -351,3 +351,19 @@ async def test_another_console_is_not_this_one(
     assert report.get("callback_reachable").status == FAIL  # type: ignore[union-attr]
     assert report.get("websocket_reachable").status == FAIL  # type: ignore[union-attr]
     assert other.stats().auth_rejected == 2  # its listeners refused our secret
+
+
+async def test_a_verbose_run_logs_no_secret(doctor: Doctor, standalone: dict[str, Any]) -> None:
+    code, out, err = await doctor.run(
+        *azure_args(standalone, free_port(), free_port()), "--json", "-v"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "DEBUG" in err  # it did log, in detail
+    secrets = [
+        standalone["connection_string"].split("accesskey=")[1],
+        doc["callback_url"].rsplit("/", 1)[1],
+        doc["eventgrid_url"].rsplit("/", 1)[1],
+    ]
+    for secret in secrets:
+        assert secret not in err
