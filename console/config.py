@@ -12,10 +12,10 @@ import hashlib
 import json
 import logging
 import os
-import secrets as _random
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import keyring
@@ -233,7 +233,7 @@ class SecretStore:
 
 def new_eventgrid_secret() -> str:
     """A URL secret for the Event Grid path (URL-safe, 192 bits, as the listeners' others)."""
-    return _random.token_urlsafe(24)
+    return token_urlsafe(24)
 
 
 @dataclass(frozen=True, slots=True)
