@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emu.add_argument("emulator_args", nargs=argparse.REMAINDER)
 
+    from console.doctor import command as doctor_command
+
+    doctor_command.add_arguments(sub.add_parser("doctor", help=doctor_command.HELP))
+
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
     _add_common(run, sub=True)
     run.add_argument("--target", required=True, help="+E.164 number, 8:acs:… or 8:orgid:… user")
@@ -154,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"acs-console: {exc}", file=sys.stderr)
         return 2
+    if args.command == "doctor":
+        from console.doctor import command as doctor_command
+
+        return doctor_command.run(args)
     if args.command == "run":
         from console.headless import run_headless
 

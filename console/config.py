@@ -1,18 +1,21 @@
 """Profiles, preferences and secrets.
 
 Preferences live in ``settings.json`` in the data dir (plain, non-secret values only). The Azure
-connection string lives in the system keyring; when no keyring exists the operator is told so and
-may keep it for this session only. It is never written to a file or a log.
+connection string and the Event Grid URL secret live in the system keyring, one entry per data
+dir (so ``--data-dir`` isolates them too); when no keyring exists the operator is told so and
+they are kept for this session only. Neither is ever written to a file or a log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import keyring
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 APP_DIR_NAME = "acs-console"
 KEYRING_SERVICE = "acs-transcription-console"
 KEYRING_CONNECTION_STRING = "azure-connection-string"
+KEYRING_EVENTGRID_SECRET = "eventgrid-url-secret"
 
 # A headless run may take the connection string from the environment instead of the keyring
 # (never stored anywhere by the console).
@@ -74,6 +78,9 @@ class Preferences:
     acs_resource_id: str = ""  # immutable resource id: the JWT audience
     # A Custom Speech model's endpoint id, sent with every transcription request ("" = none).
     speech_model_endpoint_id: str = ""
+    # A CA certificate (PEM file) to trust for the ACS endpoint and the JWT signing keys, in
+    # place of the system's: a TLS-inspecting proxy's CA. Empty: the system's trust store.
+    ca_cert: str = ""
     listen_host: str = "127.0.0.1"
     callback_port: int = 0
     ws_port: int = 0
@@ -126,30 +133,58 @@ class SecretStoreError(Exception):
     """The keyring cannot be used; ``text`` tells the operator what to do."""
 
 
-class SecretStore:
-    """The Azure connection string in the system keyring, or (if chosen) for this session only."""
+def keyring_username(name: str, data_dir: Path | None) -> str:
+    """The keyring entry of ``name`` for one data dir (``None``: the one global entry).
 
-    def __init__(self) -> None:
+    A stable digest of the resolved folder keeps two data dirs' secrets apart without putting
+    a path in the keyring.
+    """
+    if data_dir is None:
+        return name
+    resolved = str(Path(data_dir).expanduser().resolve())
+    return f"{name}@{hashlib.sha256(resolved.encode('utf-8')).hexdigest()[:16]}"
+
+
+def keyring_available() -> tuple[bool, str]:
+    """Whether a usable keyring backend is installed; otherwise the reason, in plain words."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken backend raises anything
+        return False, f"The system keyring failed to load ({exc.__class__.__name__})."
+    if getattr(backend, "priority", 1) <= 0 or "fail" in type(backend).__module__:
+        return False, "No system keyring is available on this machine."
+    return True, ""
+
+
+class SecretStore:
+    """The Azure connection string in the system keyring, or (if chosen) for this session only.
+
+    With a ``data_dir`` the entry belongs to that data dir; an entry stored before entries were
+    per data dir (the global one) is still read when the data dir has none of its own.
+    """
+
+    def __init__(self, data_dir: Path | None = None) -> None:
         self._session_only: str | None = None
+        self.data_dir = data_dir
+        self._username = keyring_username(KEYRING_CONNECTION_STRING, data_dir)
 
     @staticmethod
     def available() -> tuple[bool, str]:
-        try:
-            backend = keyring.get_keyring()
-        except Exception as exc:  # a broken backend raises anything
-            return False, f"The system keyring failed to load ({exc.__class__.__name__})."
-        if getattr(backend, "priority", 1) <= 0 or "fail" in type(backend).__module__:
-            return False, (
-                "No system keyring is available on this machine, so the connection string "
-                "cannot be stored. You can keep it for this session only."
-            )
-        return True, ""
+        usable, why = keyring_available()
+        if usable:
+            return True, ""
+        return False, (
+            f"{why} The connection string cannot be stored; you can keep it for this session only."
+        )
 
     def get(self) -> str | None:
         if self._session_only is not None:
             return self._session_only
         try:
-            return keyring.get_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING)
+            value = keyring.get_password(KEYRING_SERVICE, self._username)
+            if value is None and self._username != KEYRING_CONNECTION_STRING:
+                value = keyring.get_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING)
+            return value
         except keyring.errors.NoKeyringError:
             return None
         except keyring.errors.KeyringError as exc:
@@ -163,7 +198,7 @@ class SecretStore:
             self._session_only = value
             return
         try:
-            keyring.set_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING, value)
+            keyring.set_password(KEYRING_SERVICE, self._username, value)
         except keyring.errors.NoKeyringError as exc:
             raise SecretStoreError(
                 "No system keyring is available, so the connection string was not stored. "
@@ -176,16 +211,102 @@ class SecretStore:
         self._session_only = None
 
     def delete(self) -> None:
+        """Forget the connection string: this data dir's entry and the old global one (which
+        :meth:`get` would otherwise still find)."""
         self._session_only = None
+        names = dict.fromkeys((self._username, KEYRING_CONNECTION_STRING))
+        for username in names:
+            try:
+                keyring.delete_password(KEYRING_SERVICE, username)
+            except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError):
+                pass  # nothing stored, or nowhere to store it: already gone
+            except keyring.errors.KeyringError as exc:
+                raise SecretStoreError(
+                    "The keyring refused to delete the connection string "
+                    f"({exc.__class__.__name__}); it may be locked. Unlock it and try again."
+                ) from exc
+
+    def eventgrid(self) -> EventGridSecretStore:
+        """The Event Grid URL secret of the same data dir."""
+        if self.data_dir is None:
+            raise ValueError("the Event Grid secret belongs to a data dir: SecretStore(data_dir)")
+        return EventGridSecretStore(self.data_dir)
+
+
+def new_eventgrid_secret() -> str:
+    """A URL secret for the Event Grid path (URL-safe, 192 bits, as the listeners' others)."""
+    return token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class EventGridSecret:
+    """The secret in the Event Grid URL, and whether it outlives this session."""
+
+    value: str = field(repr=False)
+    persistent: bool
+    # Empty when kept in the keyring; else why it is for this session only, for the operator.
+    note: str = ""
+
+
+# Event Grid secrets that could not be stored, by data dir: one per process, so the Settings
+# dialog, the doctor and the runtime of one session show the same URL.
+_session_eventgrid: dict[str, str] = {}
+
+
+class EventGridSecretStore:
+    """The Event Grid URL secret of one data dir: created once, kept in the keyring.
+
+    Unlike the callback and WebSocket secrets (new at every start), this one must outlive a
+    restart: the Event Grid subscription made in Azure carries the URL. Without a keyring it is
+    kept for this session only, and :attr:`EventGridSecret.note` says so.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._username = keyring_username(KEYRING_EVENTGRID_SECRET, data_dir)
+
+    def load(self) -> EventGridSecret:
+        """The stored secret, created and stored on first use. Never raises."""
         try:
-            keyring.delete_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING)
-        except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError):
-            pass  # nothing stored, or nowhere to store it: already gone
-        except keyring.errors.KeyringError as exc:
-            raise SecretStoreError(
-                f"The keyring refused to delete the connection string ({exc.__class__.__name__});"
-                " it may be locked. Unlock it and try again."
-            ) from exc
+            value = keyring.get_password(KEYRING_SERVICE, self._username)
+        except Exception as exc:  # NoKeyringError, a locked keyring, a broken backend
+            return self._session(self._why(exc))
+        if value:
+            _session_eventgrid.pop(self._username, None)
+            return EventGridSecret(value, persistent=True)
+        return self._store(new_eventgrid_secret())
+
+    def rotate(self) -> EventGridSecret:
+        """A new secret in place of the old one (the Event Grid subscription must follow)."""
+        _session_eventgrid.pop(self._username, None)
+        return self._store(new_eventgrid_secret())
+
+    def _store(self, value: str) -> EventGridSecret:
+        try:
+            keyring.set_password(KEYRING_SERVICE, self._username, value)
+        except Exception as exc:
+            _session_eventgrid[self._username] = value
+            return self._session(self._why(exc))
+        return EventGridSecret(value, persistent=True)
+
+    def _session(self, why: str) -> EventGridSecret:
+        value = _session_eventgrid.setdefault(self._username, new_eventgrid_secret())
+        return EventGridSecret(
+            value,
+            persistent=False,
+            note=(
+                f"{why} The Event Grid URL is for this session only: it changes when the "
+                "console starts again, and the Event Grid subscription must then be updated."
+            ),
+        )
+
+    @staticmethod
+    def _why(exc: Exception) -> str:
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            return "No system keyring is available on this machine."
+        usable, why = keyring_available()
+        if not usable:
+            return why
+        return f"The keyring could not be used ({exc.__class__.__name__}); it may be locked."
 
 
 @dataclass(slots=True)
@@ -247,6 +368,7 @@ class Profile:
 
     @classmethod
     def azure(cls, prefs: Preferences, secrets: SecretStore) -> Profile:
+        """The Azure profile from Settings; ConfigError names whatever is missing."""
         connection_string = secrets.get()
         missing = [
             label
@@ -271,14 +393,22 @@ class Profile:
                 )
             raise ConfigError(text)
         assert connection_string is not None
+        return cls.azure_unchecked(prefs, connection_string)
+
+    @classmethod
+    def azure_unchecked(cls, prefs: Preferences, connection_string: str) -> Profile:
+        """The Azure profile as set, incomplete or not (the doctor reports what is wrong)."""
+        ca = prefs.ca_cert.strip()
         return cls(
             kind="azure",
             connection_string=connection_string,
+            connection_verify=ca or True,
             audience=prefs.acs_resource_id,
-            cognitive_services_endpoint=prefs.cognitive_services_endpoint,
+            jwks_ca_file=ca or None,
+            cognitive_services_endpoint=prefs.cognitive_services_endpoint or None,
             caller_id=prefs.caller_id or None,
-            public_callback_base=prefs.public_callback_base.rstrip("/"),
-            public_websocket_base=prefs.public_websocket_base.rstrip("/"),
+            public_callback_base=prefs.public_callback_base.rstrip("/") or None,
+            public_websocket_base=prefs.public_websocket_base.rstrip("/") or None,
             listen_host=prefs.listen_host,
             callback_port=prefs.callback_port,
             ws_port=prefs.ws_port,

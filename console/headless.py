@@ -58,7 +58,7 @@ def _check_azure(args: argparse.Namespace, prefs: Preferences, secrets: SecretSt
 async def run_headless(args: argparse.Namespace) -> int:
     fmt = args.format or (format_for_path(args.out) if args.out.suffix else "json")
     prefs = Preferences.load(args.data_dir)
-    secrets = SecretStore()
+    secrets = SecretStore(args.data_dir)
     try:
         _check_azure(args, prefs, secrets)
         async with open_runtime(args, prefs, secrets, default_locale=args.locale) as runtime:

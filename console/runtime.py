@@ -19,7 +19,7 @@ from console.acs.calls import CallService, CallServiceOptions
 from console.acs.events import CallEvent, IncomingCall
 from console.acs.streaming import Packet
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
-from console.config import Profile
+from console.config import EventGridSecret, EventGridSecretStore, Profile
 from console.listener.callbacks import CallbackServer
 from console.listener.common import url_host
 from console.listener.websocket import StreamConnection, TranscriptServer
@@ -99,9 +99,17 @@ class ConsoleRuntime:
         # unless a session is told otherwise.
         self.stream_audio = profile.stream_audio
         self._secret = new_url_secret()
+        # The Event Grid subscription made in Azure carries its URL: that secret is kept (in
+        # the keyring, per data dir); the callback and WebSocket secrets are new per start.
+        self._eventgrid = (
+            EventGridSecretStore(data_dir).load()
+            if profile.kind == "azure"
+            else EventGridSecret(new_url_secret(), persistent=False)
+        )
         # Whatever ends up in a log line, these never do.
         register_connection_string(profile.connection_string)
         register_secret(self._secret)
+        register_secret(self._eventgrid.value)
         self._verifier = JwtVerifier(
             AuthSettings(
                 audience=profile.audience,
@@ -120,6 +128,7 @@ class ConsoleRuntime:
             on_incoming_call=self._on_incoming_call,
             secret=self._secret,
             verifier=self._verifier,
+            eventgrid_secret=self._eventgrid.value,
             host=profile.listen_host,
             port=profile.callback_port,
             allow_non_loopback=profile.allow_non_loopback,
@@ -206,7 +215,24 @@ class ConsoleRuntime:
 
     @property
     def eventgrid_url(self) -> str:
+        """The full public Event Grid URL (its secret included) to subscribe IncomingCall to."""
         return _rebase(self.callbacks.eventgrid_url, self.profile.public_callback_base)
+
+    @property
+    def eventgrid_secret(self) -> EventGridSecret:
+        """Whether the Event Grid URL outlives this session (and if not, why)."""
+        return self._eventgrid
+
+    def rotate_eventgrid_secret(self) -> str:
+        """A new Event Grid URL, served from now on; returns it. The Event Grid subscription
+        must be updated to it (the old URL is refused)."""
+        if self.profile.kind == "azure":
+            self._eventgrid = EventGridSecretStore(self.data_dir).rotate()
+        else:
+            self._eventgrid = EventGridSecret(new_url_secret(), persistent=False)
+        register_secret(self._eventgrid.value)
+        self.callbacks.set_eventgrid_secret(self._eventgrid.value)
+        return self.eventgrid_url
 
     def addresses(self) -> dict[str, str]:
         """Where the listeners are bound (for the status bar), without the URL secret."""

@@ -6,7 +6,8 @@ one of the dataclasses below. Parsing is tolerant per element: a missing or mist
 becomes None, an element that is not a usable CloudEvent or has a type this console does not
 know becomes :class:`UnknownEvent`, and nothing in one element can make the others fail.
 
-Incoming calls arrive separately from Event Grid (EventGridEvent schema), handled by
+Incoming calls arrive separately from Event Grid (in the Event Grid schema or, for a
+subscription made with the CloudEvents 1.0 schema, as CloudEvents), handled by
 :func:`parse_event_grid_body`.
 """
 
@@ -44,7 +45,7 @@ _CLOUD_EVENT_KEYS = (
 
 
 class EventParseError(ValueError):
-    """The body as a whole is unusable: not JSON, or not a JSON array."""
+    """The body as a whole is unusable: not JSON, or not the JSON shape the route takes."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,7 +450,7 @@ def parse_event(element: Any) -> CallEvent:
 MAX_EVENTS_PER_DELIVERY = 5000
 
 
-def _load_array(body: bytes | str, what: str) -> list[Any]:
+def _load_json(body: bytes | str, what: str) -> Any:
     if isinstance(body, bytes | bytearray | memoryview):
         try:
             body = bytes(body).decode("utf-8-sig")
@@ -458,9 +459,12 @@ def _load_array(body: bytes | str, what: str) -> list[Any]:
     if not isinstance(body, str):
         raise EventParseError(f"{what} body is not text")
     try:
-        doc = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise EventParseError(f"{what} body is not JSON: {exc.__class__.__name__}") from exc
+
+
+def _checked_array(doc: Any, what: str) -> list[Any]:
     if not isinstance(doc, list):
         raise EventParseError(f"{what} body is not a JSON array")
     if len(doc) > MAX_EVENTS_PER_DELIVERY:
@@ -470,6 +474,10 @@ def _load_array(body: bytes | str, what: str) -> list[Any]:
             f"{what} body has {len(doc)} elements (at most {MAX_EVENTS_PER_DELIVERY})"
         )
     return doc
+
+
+def _load_array(body: bytes | str, what: str) -> list[Any]:
+    return _checked_array(_load_json(body, what), what)
 
 
 def parse_callback_body(body: bytes | str) -> list[CallEvent]:
@@ -525,7 +533,7 @@ class OtherEventGridEvent(EventGridEvent):
 
 
 def parse_event_grid_event(element: Any) -> EventGridEvent:
-    """One Event Grid array element to a typed event. Never raises."""
+    """One Event Grid event (Event Grid or CloudEvents schema) to a typed event. Never raises."""
     if not isinstance(element, Mapping):
         return OtherEventGridEvent(raw=element)
     # An Event Grid subscription can also use the CloudEvents schema (type/time instead of
@@ -563,8 +571,19 @@ def parse_event_grid_event(element: Any) -> EventGridEvent:
 
 
 def parse_event_grid_body(body: bytes | str) -> list[EventGridEvent]:
-    """An Event Grid POST body (JSON array of EventGridEvent) to typed events, in order.
+    """An Event Grid POST body to typed events, in order.
 
-    Raises :class:`EventParseError` when the body is not JSON or not an array.
+    The Event Grid schema posts a JSON array; the CloudEvents 1.0 schema posts one event object
+    (``application/cloudevents+json``) or an array (``application/cloudevents-batch+json``).
+    Raises :class:`EventParseError` when the body is not JSON, or neither an object nor an array.
     """
-    return [parse_event_grid_event(element) for element in _load_array(body, "Event Grid")]
+    doc = _load_json(body, "Event Grid")
+    if isinstance(doc, Mapping):
+        # A lone object must at least say what it is; an array's elements are tolerated
+        # one by one instead.
+        if not any(isinstance(doc.get(key), str) for key in ("type", "eventType")):
+            raise EventParseError("Event Grid body is a JSON object without an event type")
+        return [parse_event_grid_event(doc)]
+    if not isinstance(doc, list):
+        raise EventParseError("Event Grid body is not a JSON array or event object")
+    return [parse_event_grid_event(element) for element in _checked_array(doc, "Event Grid")]

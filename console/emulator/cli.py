@@ -28,7 +28,7 @@ import aiohttp
 from console.arguments import add_audio_argument
 from console.emulator import hmac_auth
 from console.emulator.config import DEFAULT_PORT, DataDirError, EmulatorConfig, default_data_dir
-from console.emulator.eventgrid import RingError
+from console.emulator.eventgrid import SCHEMAS, RingError
 from console.emulator.scenario import ScenarioError
 from console.emulator.server import INFO_FILE, Emulator
 from console.emulator.urls import is_loopback_host
@@ -66,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="hold every Call Automation request S seconds (a slow network; default 0)",
     )
     parser.add_argument("--eventgrid-url", default=None, help="Event Grid webhook for rings")
+    parser.add_argument(
+        "--eventgrid-schema",
+        choices=SCHEMAS,
+        default=None,
+        help="deliver rings in the Event Grid schema (default) or as CloudEvents 1.0",
+    )
     add_audio_argument(parser)
     parser.add_argument(
         "--custom-speech-model",
@@ -104,6 +110,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         speed=args.speed,
         answer_delay=args.answer_delay,
         eventgrid_webhook_url=args.eventgrid_url,
+        eventgrid_schema=args.eventgrid_schema or "eventgrid",
         custom_speech_models=tuple(args.custom_speech_model),
         unreachable_targets=tuple(args.unreachable),
         response_delay=args.response_delay,
@@ -122,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.attach:
-            return asyncio.run(_ring_running(config, args.ring, args.eventgrid_url))
+            webhook = args.eventgrid_url
+            return asyncio.run(_ring_running(config, args.ring, webhook, args.eventgrid_schema))
         return asyncio.run(_serve(config, args.ring))
     except KeyboardInterrupt:
         return 0
@@ -187,7 +195,9 @@ async def _ring_when_ready(emu: Emulator, caller: str) -> None:
         return
 
 
-async def _ring_running(config: EmulatorConfig, rings: list[str], webhook: str | None) -> int:
+async def _ring_running(
+    config: EmulatorConfig, rings: list[str], webhook: str | None, schema: str | None = None
+) -> int:
     path = config.data_dir / INFO_FILE
     try:
         info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -208,6 +218,8 @@ async def _ring_running(config: EmulatorConfig, rings: list[str], webhook: str |
             body: dict[str, Any] = {"from": caller}
             if webhook:
                 body["eventGridUrl"] = webhook
+            if schema:
+                body["schema"] = schema
             status, answer = await admin_request(
                 session, "POST", f"{endpoint}/emulator/incomingCalls", key, body
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 import platformdirs
 
 DEFAULT_PORT = 47443
+EVENTGRID_SCHEMAS = ("eventgrid", "cloudevents")  # the Event Grid subscription's schemas
 MAX_RESPONSE_DELAY = 300.0
 
 
@@ -41,6 +42,7 @@ class EmulatorConfig:
     answer_delay: float = 3.0  # seconds of call time from create_call to CallConnected
     custom_speech_models: tuple[str, ...] = ()  # speech model endpoint ids the emulator knows
     eventgrid_webhook_url: str | None = None  # where IncomingCall events are delivered
+    eventgrid_schema: str = "eventgrid"  # "eventgrid" | "cloudevents": how they are delivered
     unreachable_targets: tuple[str, ...] = ()  # raw ids / +E.164 numbers that never answer
     hangup_after_script: bool = True  # the remote party hangs up when the script is over
     seed: int = 0  # speech engine seed (revisions), for reproducible transcripts
@@ -58,6 +60,8 @@ class EmulatorConfig:
             raise ValueError("answer_delay must not be negative")
         if not 0 <= self.response_delay <= MAX_RESPONSE_DELAY:
             raise ValueError(f"response_delay must be between 0 and {MAX_RESPONSE_DELAY:g} s")
+        if self.eventgrid_schema not in EVENTGRID_SCHEMAS:
+            raise ValueError(f"eventgrid_schema must be one of {', '.join(EVENTGRID_SCHEMAS)}")
         self.custom_speech_models = tuple(self.custom_speech_models)
         self.unreachable_targets = tuple(self.unreachable_targets)
         self.audio = tuple((raw, Path(path).expanduser()) for raw, path in self.audio)

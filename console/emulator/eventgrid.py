@@ -1,10 +1,18 @@
 """Incoming calls: the Event Grid ``IncomingCall`` delivery and the contexts answer_call takes.
 
-Ringing posts, like Event Grid, a JSON array of EventGridEvent objects to the configured webhook:
-first (once per webhook URL) a subscription-validation event with ``aeg-event-type:
-SubscriptionValidation`` that must be answered 200 with ``{"validationResponse": code}``, then the
-``Microsoft.Communication.IncomingCall`` notification (``aeg-event-type: Notification``). The
-``incomingCallContext`` is an opaque token only this emulator instance recognises; it is good
+Ringing delivers, like Event Grid, to the configured webhook in the subscription's schema:
+
+- ``eventgrid`` (the Event Grid schema): a JSON array of EventGridEvent objects; first (once per
+  webhook URL) a subscription-validation event with ``aeg-event-type: SubscriptionValidation``
+  that must be answered 200 with ``{"validationResponse": code}``, then the
+  ``Microsoft.Communication.IncomingCall`` notification (``aeg-event-type: Notification``).
+- ``cloudevents`` (CloudEvents 1.0): first (once per webhook URL) the abuse-protection handshake,
+  an ``OPTIONS`` request with ``WebHook-Request-Origin: eventgrid.azure.net`` that must be
+  answered 200 with ``WebHook-Allowed-Origin`` (that origin or ``*``), then the IncomingCall as
+  one CloudEvent (``application/cloudevents+json``) or, batched, as an array of them
+  (``application/cloudevents-batch+json``).
+
+The ``incomingCallContext`` is an opaque token only this emulator instance recognises; it is good
 for one answer/reject/redirect while the call rings.
 """
 
@@ -22,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from console.emulator.config import EVENTGRID_SCHEMAS
 from console.emulator.identifiers import identifier_model
 from console.emulator.service_error import ServiceError
 from console.emulator.urls import may_contact
@@ -35,6 +44,8 @@ TOPIC = (
     "Microsoft.Communication/communicationServices/acs-emulator"
 )
 _ATTEMPTS = (0.0, 0.5, 1.0)
+SCHEMAS = EVENTGRID_SCHEMAS
+EVENTGRID_ORIGIN = "eventgrid.azure.net"  # what Event Grid sends as WebHook-Request-Origin
 
 
 class RingError(Exception):
@@ -52,11 +63,21 @@ class Ringing:
     expires: float
 
 
+def check_schema(schema: str) -> str:
+    """The delivery schema, or ServiceError naming the ones there are."""
+    if schema not in SCHEMAS:
+        raise ServiceError(
+            400, "BadRequest", f"Unknown Event Grid schema {schema!r}: use one of {SCHEMAS}."
+        )
+    return schema
+
+
 class IncomingCalls:
-    def __init__(self, webhook_url: str | None) -> None:
+    def __init__(self, webhook_url: str | None, *, schema: str = "eventgrid") -> None:
         self.webhook_url = webhook_url
+        self.schema = check_schema(schema)
         self._ringing: dict[str, Ringing] = {}
-        self._validated: set[str] = set()
+        self._validated: set[tuple[str, str]] = set()  # (schema, webhook URL)
 
     def take(self, context: str) -> Ringing:
         """The ringing call for an answer/reject/redirect; it can be taken only once."""
@@ -76,8 +97,13 @@ class IncomingCalls:
         caller_display_name: str | None = None,
         webhook_url: str | None = None,
         server_call_id: str,
+        schema: str | None = None,
+        batch: bool = False,
     ) -> dict[str, Any]:
-        """Deliver an IncomingCall; returns the event as posted. Raises RingError."""
+        """Deliver an IncomingCall in ``schema`` (the configured one by default; ``batch``: as
+        a one-element CloudEvents batch); returns the event as posted (Event Grid schema).
+        Raises RingError."""
+        schema = check_schema(schema or self.schema)
         url = webhook_url or self.webhook_url
         if not url:
             raise RingError("no Event Grid webhook URL is configured")
@@ -104,13 +130,19 @@ class IncomingCalls:
         subject = f"/caller/{caller}/recipient/{callee}"
         event = _event("Microsoft.Communication.IncomingCall", data, subject)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            if url not in self._validated:
-                await self._validate(session, url)
-                self._validated.add(url)
+            if (schema, url) not in self._validated:
+                if schema == "cloudevents":
+                    await _handshake(session, url)
+                else:
+                    await self._validate(session, url)
+                self._validated.add((schema, url))
             # Answerable from the moment it is delivered (the handler may answer before replying).
             self._ringing[ringing.context] = ringing
             try:
-                await _post(session, url, [event], "Notification")
+                if schema == "cloudevents":
+                    await _post_cloud_events(session, url, _cloud_event(event), batch=batch)
+                else:
+                    await _post(session, url, [event], "Notification")
             except RingError:
                 self._ringing.pop(ringing.context, None)
                 raise
@@ -146,15 +178,69 @@ def _event(event_type: str, data: dict[str, Any], subject: str, *, data_version:
     }
 
 
-async def _post(
-    session: aiohttp.ClientSession, url: str, events: list[dict[str, Any]], kind: str
-) -> bytes:
-    headers = {"Content-Type": "application/json; charset=utf-8", "aeg-event-type": kind}
+def _cloud_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The same event in the CloudEvents 1.0 schema, as Event Grid delivers it there."""
+    return {
+        "specversion": "1.0",
+        "id": event["id"],
+        "source": event["topic"],
+        "subject": event["subject"],
+        "type": event["eventType"],
+        "time": event["eventTime"],
+        "datacontenttype": "application/json",
+        "data": event["data"],
+    }
+
+
+async def _handshake(session: aiohttp.ClientSession, url: str) -> None:
+    """CloudEvents 1.0 abuse protection: ask the webhook whether it takes deliveries."""
+    headers = {"WebHook-Request-Origin": EVENTGRID_ORIGIN, "WebHook-Request-Rate": "120"}
     problem = ""
     for delay in _ATTEMPTS:
         await asyncio.sleep(delay)
         try:
-            async with session.post(url, data=json.dumps(events), headers=headers) as resp:
+            async with session.options(url, headers=headers) as resp:
+                await resp.read()
+                allowed = resp.headers.getall("WebHook-Allowed-Origin", [])
+                if resp.status == 200 and any(
+                    value.strip() in (EVENTGRID_ORIGIN, "*") for value in allowed
+                ):
+                    return
+                if resp.status == 200:
+                    raise RingError(
+                        "the webhook did not allow the origin in its CloudEvents handshake"
+                    )
+                problem = f"HTTP {resp.status}"
+                if 400 <= resp.status < 500 and resp.status not in (408, 429):
+                    break
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            problem = str(exc) or exc.__class__.__name__
+    raise RingError(f"CloudEvents handshake failed: {problem}")
+
+
+async def _post_cloud_events(
+    session: aiohttp.ClientSession, url: str, event: dict[str, Any], *, batch: bool
+) -> None:
+    content_type = "application/cloudevents-batch+json" if batch else "application/cloudevents+json"
+    body = json.dumps([event] if batch else event)
+    await _post(session, url, body, "Notification", content_type=content_type)
+
+
+async def _post(
+    session: aiohttp.ClientSession,
+    url: str,
+    events: list[dict[str, Any]] | str,
+    kind: str,
+    *,
+    content_type: str = "application/json",
+) -> bytes:
+    headers = {"Content-Type": f"{content_type}; charset=utf-8", "aeg-event-type": kind}
+    body = events if isinstance(events, str) else json.dumps(events)
+    problem = ""
+    for delay in _ATTEMPTS:
+        await asyncio.sleep(delay)
+        try:
+            async with session.post(url, data=body, headers=headers) as resp:
                 body = await resp.read()
                 if resp.status == 200 or (kind == "Notification" and 200 <= resp.status < 300):
                     return body

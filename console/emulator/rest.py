@@ -444,6 +444,8 @@ class CallingApi:
                 to=callee if isinstance(callee, str) else None,
                 caller_display_name=optional_str(body, "callerDisplayName"),
                 webhook_url=optional_str(body, "eventGridUrl"),
+                schema=optional_str(body, "schema"),
+                batch=body.get("batch") is True,
             )
         except RingError as exc:
             raise ServiceError(502, "WebhookFailed", str(exc)) from None

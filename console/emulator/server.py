@@ -14,10 +14,10 @@ application through an Event Grid webhook for incoming calls.
 Admin endpoints (HMAC-signed with the same access key, like every other request):
 
 ``POST /emulator/incomingCalls`` ``{"from": "+15550100" | raw id, "to"?, "callerDisplayName"?,
-"eventGridUrl"?}``
-    Ring: the subscription-validation handshake (once per webhook URL), then an ``IncomingCall``
-    Event Grid event. 201 with the event's data (``incomingCallContext``, ``serverCallId``, ...);
-    502 when the webhook fails.
+"eventGridUrl"?, "schema"?: "eventgrid" | "cloudevents", "batch"?: true}``
+    Ring: the subscription-validation handshake (once per webhook URL and schema), then an
+    ``IncomingCall`` Event Grid event (see :mod:`console.emulator.eventgrid`). 201 with the
+    event's data (``incomingCallContext``, ``serverCallId``, ...); 502 when the webhook fails.
 ``GET /emulator/calls``
     ``{"value": [{callConnectionId, state, origin, transcription, ...}]}``.
 ``POST /emulator/calls/{callConnectionId}/faults`` ``{"kind": ..., "params": {...}}``
@@ -117,7 +117,7 @@ class Emulator:
             delivery=self._delivery,
             tokens=self._tokens,
             scenario=self.scenario,
-            incoming=IncomingCalls(cfg.eventgrid_webhook_url),
+            incoming=IncomingCalls(cfg.eventgrid_webhook_url, schema=cfg.eventgrid_schema),
         )
         runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await runner.setup()
@@ -252,10 +252,13 @@ class Emulator:
         to: str | None = None,
         caller_display_name: str | None = None,
         webhook_url: str | None = None,
+        schema: str | None = None,
+        batch: bool = False,
     ) -> dict[str, Any]:
         """Ring the application (Event Grid IncomingCall); returns the event as delivered.
 
-        ``from_`` is a raw id or a +E.164 number. Raises RingError when the webhook fails.
+        ``from_`` is a raw id or a +E.164 number; ``schema`` ("eventgrid" | "cloudevents")
+        overrides the configured delivery schema. Raises RingError when the webhook fails.
         """
         caller = from_.strip()
         if caller.startswith("+"):
@@ -266,6 +269,8 @@ class Emulator:
             caller_display_name=caller_display_name,
             webhook_url=webhook_url,
             server_call_id=new_server_call_id(),
+            schema=schema,
+            batch=batch,
         )
 
     def inject_fault(self, call_connection_id: str, kind: str, **params: Any) -> None:

@@ -2,9 +2,15 @@
 
 - ``POST /api/callbacks/{secret}``: a JSON array of CloudEvents from ACS, authenticated by the
   URL secret and the ACS bearer JWT.
-- ``POST /api/eventgrid/{secret}``: Event Grid deliveries (the subscription-validation
-  handshake and ``IncomingCall``), authenticated by the URL secret only: Event Grid does not
-  send the ACS JWT.
+- ``POST /api/eventgrid/{secret}``: Event Grid deliveries, authenticated by their own URL secret
+  only (Event Grid does not send the ACS JWT; the secret outlives restarts, as the subscription
+  does). Either schema: the Event Grid schema (a JSON array; the ``SubscriptionValidationEvent``
+  handshake answered with ``validationResponse``) or CloudEvents 1.0 (one event object or a
+  batch array).
+- ``OPTIONS /api/eventgrid/{secret}``: the CloudEvents 1.0 abuse-protection handshake
+  (``WebHook-Request-Origin`` answered with ``WebHook-Allowed-Origin``), under the same secret.
+- ``GET /api/callbacks/{secret}/probe/{token}``: a connection check's single-use probe (see
+  :class:`console.listener.common.Probes`); it reaches no consumer.
 
 The response goes out before any consumer runs: the body is parsed on the request path (so a
 bad one gets its 400), the 200 is written, and only then are the consumers scheduled on the
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -31,8 +38,13 @@ from console.acs.events import (
     parse_event_grid_body,
 )
 from console.listener.common import (
+    PROBE_HEADER,
+    PROBE_RECEIVED,
+    PROBE_SEGMENT,
+    PROBE_UNKNOWN,
     ListenerError,
     LogLimiter,
+    Probes,
     bind_error,
     check_bind,
     check_secret,
@@ -46,6 +58,9 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
 CALLBACK_PATH = "/api/callbacks"
 EVENTGRID_PATH = "/api/eventgrid"
+# What a CloudEvents handshake's WebHook-Request-Origin may be (a host name, e.g.
+# eventgrid.azure.net, or *): echoed back as is, so nothing else may get into a header.
+_ORIGIN = re.compile(r"^(\*|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$")
 
 
 class CallbackServer:
@@ -54,7 +69,8 @@ class CallbackServer:
     ``on_events`` gets each delivery's events (in order, one call per POST);
     ``on_incoming_call`` gets each ``IncomingCall``. Both run on the loop after the response
     was sent; exceptions are counted and logged. ``verifier=None`` switches the callback JWT
-    check off (URL secret only) and is logged; pass it explicitly.
+    check off (URL secret only) and is logged; pass it explicitly. ``eventgrid_secret`` is the
+    Event Grid path's secret (``secret`` when not given).
     """
 
     def __init__(
@@ -64,19 +80,24 @@ class CallbackServer:
         on_incoming_call: Callable[[IncomingCall], None],
         secret: str,
         verifier: JwtVerifier | None,
+        eventgrid_secret: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         max_body: int = MAX_BODY,
         allow_non_loopback: bool = False,
     ) -> None:
         check_secret(secret)
+        if eventgrid_secret is not None:
+            check_secret(eventgrid_secret)
         check_bind(host, allow_non_loopback, "callback listener")
         if verifier is None:
             log.warning("Callback JWT verification is off: URL secret only")
         self._on_events = on_events
         self._on_incoming_call = on_incoming_call
         self._secret = secret
+        self._eventgrid_secret = eventgrid_secret or secret
         self._verifier = verifier
+        self.probes = Probes()
         self._host = host
         self._port = port
         self._max_body = max_body
@@ -113,7 +134,16 @@ class CallbackServer:
 
     @property
     def eventgrid_path(self) -> str:
-        return f"{EVENTGRID_PATH}/{self._secret}"
+        return f"{EVENTGRID_PATH}/{self._eventgrid_secret}"
+
+    def set_eventgrid_secret(self, secret: str) -> None:
+        """Serve the Event Grid path under a new secret from now on (the old one is refused)."""
+        check_secret(secret)
+        self._eventgrid_secret = secret
+
+    def probe_path(self, token: str) -> str:
+        """The path of a single-use probe (register ``token`` with :attr:`probes` first)."""
+        return f"{self.callback_path}/{PROBE_SEGMENT}/{token}"
 
     def _root(self, base: str | None) -> str:
         return base.rstrip("/") if base else f"http://{url_host(self._host)}:{self.port}"
@@ -134,10 +164,14 @@ class CallbackServer:
             return
         app = web.Application(client_max_size=self._max_body)
         app.router.add_post(CALLBACK_PATH + "/{secret}", self._callbacks)
+        app.router.add_get(CALLBACK_PATH + "/{secret}/" + PROBE_SEGMENT + "/{token}", self._probe)
         app.router.add_post(EVENTGRID_PATH + "/{secret}", self._eventgrid)
+        app.router.add_route("OPTIONS", EVENTGRID_PATH + "/{secret}", self._eventgrid_handshake)
         # A URL without the secret is an authentication failure, not a missing page.
         for path in (CALLBACK_PATH, CALLBACK_PATH + "/", EVENTGRID_PATH, EVENTGRID_PATH + "/"):
             app.router.add_post(path, self._no_secret)
+        for path in (EVENTGRID_PATH, EVENTGRID_PATH + "/"):
+            app.router.add_route("OPTIONS", path, self._no_secret)
         # No access log: the request path carries the session secret.
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -168,9 +202,11 @@ class CallbackServer:
             status=401, text="Unauthorized\n", headers={"WWW-Authenticate": "Bearer"}
         )
 
-    async def _authenticate(self, request: web.Request, *, jwt: bool) -> web.Response | None:
+    async def _authenticate(
+        self, request: web.Request, *, jwt: bool, secret: str | None = None
+    ) -> web.Response | None:
         self._counters.requests += 1
-        if not secret_matches(request.match_info.get("secret"), self._secret):
+        if not secret_matches(request.match_info.get("secret"), secret or self._secret):
             return self._reject(request, "wrong secret")
         if jwt and self._verifier is not None:
             try:
@@ -221,8 +257,47 @@ class CallbackServer:
         work = partial(self._deliver, self._on_events, events) if events else None
         return await self._respond_then(request, web.Response(status=200), work)
 
-    async def _eventgrid(self, request: web.Request) -> web.StreamResponse:
+    async def _probe(self, request: web.Request) -> web.Response:
         refused = await self._authenticate(request, jwt=False)
+        if refused is not None:
+            return refused
+        if not self.probes.arrived(request.match_info.get("token")):
+            return web.Response(
+                status=404, text="Unknown probe\n", headers={PROBE_HEADER: PROBE_UNKNOWN}
+            )
+        return web.json_response({"probe": PROBE_RECEIVED}, headers={PROBE_HEADER: PROBE_RECEIVED})
+
+    async def _eventgrid_handshake(self, request: web.Request) -> web.Response:
+        """CloudEvents 1.0 abuse protection: Event Grid asks (OPTIONS) whether it may deliver."""
+        refused = await self._authenticate(request, jwt=False, secret=self._eventgrid_secret)
+        if refused is not None:
+            return refused
+        origins = request.headers.getall("WebHook-Request-Origin", [])
+        origin = origins[0].strip() if len(origins) == 1 else ""
+        if not _ORIGIN.match(origin):
+            self._limiter.warning(
+                "http-bad-handshake",
+                "%s: OPTIONS without a usable WebHook-Request-Origin",
+                _route(request),
+            )
+            return web.Response(
+                status=400,
+                text="Not a CloudEvents validation request: WebHook-Request-Origin is missing "
+                "or malformed\n",
+            )
+        self._counters.validations += 1
+        self._counters.accepted += 1
+        log.info("Event Grid subscription validated (CloudEvents handshake)")
+        # Any rate: Event Grid's own retry and batching limits are the only ones that matter.
+        headers = {
+            "WebHook-Allowed-Origin": origin,
+            "WebHook-Allowed-Rate": "*",
+            "Allow": "OPTIONS, POST",
+        }
+        return web.Response(status=200, headers=headers)
+
+    async def _eventgrid(self, request: web.Request) -> web.StreamResponse:
+        refused = await self._authenticate(request, jwt=False, secret=self._eventgrid_secret)
         if refused is not None:
             return refused
         body = await self._body(request)

@@ -1,7 +1,9 @@
-"""Pieces both embedded servers share: bind checks, errors, URL building, log rate limiting."""
+"""Pieces both embedded servers share: bind checks, errors, URL building, log rate limiting,
+and the connection probes ``acs-console doctor`` sends through the public URLs."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import logging
@@ -98,3 +100,47 @@ class LogLimiter:
     def warning(self, key: str, msg: str, *args: object) -> None:
         if self.allow(key):
             self._log.warning(msg, *args)
+
+
+# A probe is ``{listener path with the URL secret}/probe/{token}``; the answer names itself in
+# this header, so the doctor can tell this console's listener from anything else that answers.
+PROBE_SEGMENT = "probe"
+PROBE_HEADER = "X-ACS-Console-Probe"
+PROBE_RECEIVED = "received"
+PROBE_UNKNOWN = "unknown"
+_MAX_PROBES = 16
+
+
+class Probes:
+    """Single-use tokens a connection check registers before it requests a public URL.
+
+    A request under the right URL secret that carries a registered token marks it arrived (and
+    uses it up); the check then knows the request reached *this* listener, not another server
+    behind the same address. A probe delivers nothing to the console's consumers.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+
+    def expect(self, token: str) -> asyncio.Future[None]:
+        """Register ``token``; the future completes when a probe with it arrives."""
+        check_secret(token)
+        if len(self._waiting) >= _MAX_PROBES:
+            self._waiting.pop(next(iter(self._waiting))).cancel()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[token] = future
+        return future
+
+    def forget(self, token: str) -> None:
+        future = self._waiting.pop(token, None)
+        if future is not None:
+            future.cancel()
+
+    def arrived(self, token: str | None) -> bool:
+        """Use up ``token``; whether it was registered (and not used before)."""
+        future = self._waiting.pop(token, None) if token else None
+        if future is None:
+            return False
+        if not future.done():
+            future.set_result(None)
+        return True

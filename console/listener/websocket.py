@@ -6,6 +6,11 @@ frame is parsed (``console.acs.streaming.parse_packet``) and handed synchronousl
 :class:`PacketSink`. The per-frame path awaits nothing but the receive, logs nothing, and never
 lets bad input or a failing sink end the connection; only an oversized frame does (1009, the
 service reconnects).
+
+``/ws/{kind}/{secret}/probe/{token}`` is a connection check's single-use probe (see
+:class:`console.listener.common.Probes`): under the URL secret, with a token the check
+registered, the upgrade completes without a JWT, the listener says so in one text frame and
+closes. A probe never reaches the :class:`PacketSink`.
 """
 
 from __future__ import annotations
@@ -28,8 +33,13 @@ from websockets.http11 import Request, Response
 from console.acs.auth import AuthError, Claims, JwtVerifier, secret_matches
 from console.acs.streaming import Packet, TranscriptionMetadata, Unparsed, parse_packet
 from console.listener.common import (
+    PROBE_HEADER,
+    PROBE_RECEIVED,
+    PROBE_SEGMENT,
+    PROBE_UNKNOWN,
     ListenerError,
     LogLimiter,
+    Probes,
     bind_error,
     check_bind,
     check_secret,
@@ -182,6 +192,8 @@ class TranscriptServer:
         )
         self._open: dict[int, StreamConnection] = {}
         self._calls: OrderedDict[str, int] = OrderedDict()
+        self.probes = Probes()
+        self._probing: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
 
     async def __aenter__(self) -> TranscriptServer:
         await self.start()
@@ -215,6 +227,10 @@ class TranscriptServer:
         if kind not in KINDS:
             raise ValueError(f"unknown stream kind {kind!r}; expected one of {KINDS}")
         return f"/ws/{kind}/{self._secret}"
+
+    def probe_path(self, token: str, kind: str = "transcription") -> str:
+        """The path of a single-use probe (register ``token`` with :attr:`probes` first)."""
+        return f"{self.path(kind)}/{PROBE_SEGMENT}/{token}"
 
     def url(self, kind: str = "transcription", *, base: str | None = None, **query: str) -> str:
         """The local URL (or ``base`` + path, e.g. a tunnel's ``wss://host``) for ACS to open."""
@@ -253,7 +269,11 @@ class TranscriptServer:
     # -- handshake ---------------------------------------------------------------------------
 
     def _refuse(
-        self, connection: ServerConnection, status: http.HTTPStatus, reason: str
+        self,
+        connection: ServerConnection,
+        status: http.HTTPStatus,
+        reason: str,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         c = self._counters
         if status is http.HTTPStatus.NOT_FOUND:
@@ -267,6 +287,8 @@ class TranscriptServer:
         response = connection.respond(status, f"{status.phrase}\n")
         if status is http.HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = "Bearer"
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
         return response
 
     async def _process_request(
@@ -277,11 +299,24 @@ class TranscriptServer:
         # ["", "ws", kind, secret]
         if len(parts) < 3 or parts[1] != "ws" or parts[2] not in KINDS:
             return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "unknown path")
-        given = parts[3] if len(parts) == 4 else None
+        probe = len(parts) == 6 and parts[4] == PROBE_SEGMENT
+        given = parts[3] if len(parts) == 4 or probe else None
         if not given:
             return self._refuse(connection, http.HTTPStatus.UNAUTHORIZED, "missing secret")
         if not secret_matches(given, self._secret):
             return self._refuse(connection, http.HTTPStatus.UNAUTHORIZED, "wrong secret")
+        if probe:
+            # The registered single-use token stands in for the JWT: the connection check
+            # cannot get one from ACS, and a probe reaches no consumer.
+            if not self.probes.arrived(parts[5]):
+                return self._refuse(
+                    connection,
+                    http.HTTPStatus.NOT_FOUND,
+                    "unknown probe",
+                    {PROBE_HEADER: PROBE_UNKNOWN},
+                )
+            self._probing.add(connection)
+            return None
         headers: Headers = request.headers
         claims: Claims | None = None
         if self._verifier is not None:
@@ -316,6 +351,14 @@ class TranscriptServer:
     # -- streaming ---------------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        if ws in self._probing:
+            self._probing.discard(ws)
+            try:
+                await ws.send(f"{PROBE_HEADER}: {PROBE_RECEIVED}")
+                await ws.close(1000, "probe received")
+            except ConnectionClosed:
+                pass
+            return
         conn = self._accepted.pop(ws, None)
         if conn is None:  # cannot happen: the handshake registered it
             await ws.close(1011, "unregistered connection")

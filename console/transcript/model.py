@@ -66,6 +66,11 @@ log = logging.getLogger(__name__)
 # A stream whose offsets lag or lead the wall clock by more than this has its own origin
 # (recognition latency alone never gets near it).
 _ANCHOR_SLACK = 10 * TICKS_PER_SECOND
+# Offsets ahead of the call clock by more than this have another origin altogether: an hour of
+# call time, or a minute of wall time on a sped-up emulator call (delivery may lag that much
+# on a loaded machine). Nothing a real stream sends comes near it.
+_AHEAD_SLACK = 3600 * TICKS_PER_SECOND
+_AHEAD_LAG_S = 60.0
 # Without a known call start, only an offset no call could reach is rebased.
 _NO_CALL_THAT_LONG = 7 * 24 * 3600 * TICKS_PER_SECOND
 _C = TypeVar("_C", PhraseChanged, ParticipantAdded, ParticipantRenamed, MarkerAdded)
@@ -460,9 +465,9 @@ class Transcript:
         behind = now - (anchor + packet.offset + packet.duration)
         if self.call_started_at is not None and behind > _ANCHOR_SLACK:
             anchor += behind
-        elif -behind > packet.duration + _ANCHOR_SLACK and (
-            self.call_started_at is not None or anchor + packet.offset > _NO_CALL_THAT_LONG
-        ):
+        elif -behind > max(
+            _AHEAD_SLACK, round(_AHEAD_LAG_S * self.clock_rate * TICKS_PER_SECOND)
+        ) and (self.call_started_at is not None or anchor + packet.offset > _NO_CALL_THAT_LONG):
             # Ahead of the call clock: another origin. The phrase ends now, never before zero.
             anchor = max(now - packet.offset - packet.duration, -packet.offset)
         if sp.last_start is not None and anchor + packet.offset + TICKS_PER_SECOND < sp.last_start:

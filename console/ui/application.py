@@ -67,7 +67,7 @@ async def run_gui(
     assert isinstance(app, QApplication)
     data_dir = Path(args.data_dir)
     prefs = Preferences.load(data_dir)
-    secrets = SecretStore()
+    secrets = SecretStore(data_dir)
     apply_theme(app, prefs.theme)
     async with contextlib.AsyncExitStack() as stack:
         try:

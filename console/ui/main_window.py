@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.runtime = runtime
         self.prefs = prefs or Preferences()
         self.data_dir = data_dir or Path.home()
-        self.secrets = secrets or SecretStore()
+        self.secrets = secrets or SecretStore(self.data_dir)
         self.log_path: Path | None = None  # the app sets it; shown in About
         self.session: CallSession | None = None
         self._unsubscribe_session: Callable[[], None] | None = None

@@ -5,12 +5,21 @@ Plain preferences go to :class:`console.config.Preferences` (settings.json in th
 Azure connection string goes to the system keyring through :class:`console.config.SecretStore`;
 it is never put in the preferences, a log or a tooltip. Without a keyring the operator is told
 so and can keep the string for this session only.
+
+Given a :class:`ConnectionTester` (the running console's, ``console.doctor.live.LiveDoctor``),
+the dialog also shows the Event Grid URL (Copy, Rotate) and runs **Test connection**: the
+checks of ``acs-console doctor`` on the values in the form, shown as the same
+``PASS|WARN|FAIL`` lines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import html
 import logging
+from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -21,19 +30,26 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
+    QTabWidget,
+    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from console.config import Preferences, SecretStore, SecretStoreError
+from console.doctor.live import EventGridView
+from console.doctor.result import FAIL, PASS, DoctorReport
 from console.ui.icons import themed
 from console.ui.locale_combo import LocaleCombo
 from console.ui.theme import current_scheme
@@ -41,12 +57,37 @@ from console.ui.theme import current_scheme
 log = logging.getLogger(__name__)
 
 TUNNEL_NOTE = (
-    "Azure must reach this console over the internet. With a dev tunnel, forward the callback "
-    "and WebSocket ports (for example <code>devtunnel host -p 8080 -p 8081 "
-    "--allow-anonymous</code>) and paste the tunnel's https:// address for the callback port and "
-    "its wss:// address for the WebSocket port. Fix the two ports below so the tunnel keeps "
-    "pointing at them."
+    "Azure must reach this console over the internet: forward the two ports below with an "
+    "anonymous dev tunnel (devtunnel create --allow-anonymous; devtunnel port create -p 8080, "
+    "and -p 8081; devtunnel host) and paste its https:// address for the callback port and its "
+    "wss:// address for the WebSocket port."
 )
+EVENTGRID_NOTE = (
+    "For incoming calls, subscribe the resource's IncomingCall event (Event Grid, webhook, "
+    "either schema) to this URL."
+)
+CHECK_NOTE = (
+    "The checks of <code>acs-console doctor</code>, on the values of the Connection page (saved "
+    "or not): the connection string, the endpoint and its access key, the AI resource, and "
+    "whether the public URLs reach this console's listeners (the probe goes out through the "
+    "tunnel and must come back here)."
+)
+ROTATED_NOTE = (
+    "A new Event Grid URL: update the Event Grid subscription to it. The old URL is refused "
+    "from now on."
+)
+
+
+class ConnectionTester(Protocol):
+    """What the dialog needs from the running console (``console.doctor.live.LiveDoctor``)."""
+
+    def eventgrid(self, public_callback_base: str) -> EventGridView: ...
+
+    def rotate_eventgrid(self, public_callback_base: str) -> EventGridView: ...
+
+    async def run(
+        self, prefs: Preferences, connection_string: str | None = None
+    ) -> DoctorReport: ...
 
 
 AUDIO_NOTE = (
@@ -54,6 +95,28 @@ AUDIO_NOTE = (
     "per minute and takes about 350 kbit/s of the tunnel's bandwidth per speaker. Applies from "
     "the next call."
 )
+
+
+def _buddy(text: str, field: QWidget) -> QLabel:
+    """A form label whose mnemonic focuses ``field`` (a row given as a layout gets none)."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
+def _fill_width(label: QLabel) -> None:
+    """A wrapped note in a form's field column takes the column's width (a label's own size
+    hint is narrow, and the row would then be too short for the wrapped lines)."""
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+
+def _note(text: str, parent: QWidget) -> QLabel:
+    """A wrapped note for a form row (wrapping set before the text, so its height follows)."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    _fill_width(label)
+    label.setText(text)
+    return label
 
 
 class SettingsDialog(QDialog):
@@ -64,16 +127,29 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         locales: list[str] | None = None,
+        tester: ConnectionTester | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("SettingsDialog")
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(680)
         self._prefs = prefs
         self._secrets = secrets
+        self._tester = tester
+        self._test_task: asyncio.Task[None] | None = None
+        self.last_report: DoctorReport | None = None
         self.result_prefs: Preferences | None = None
         s = current_scheme()
         layout = QVBoxLayout(self)
+        # Three pages keep the dialog short enough for a laptop screen.
+        self.tabs = QTabWidget(self)
+        layout.addWidget(self.tabs)
+        connection_page = QWidget(self.tabs)
+        connection = QVBoxLayout(connection_page)
+        check_page = QWidget(self.tabs)
+        checking = QVBoxLayout(check_page)
+        transcript_page = QWidget(self.tabs)
+        transcript = QVBoxLayout(transcript_page)
 
         # --- profile ---
         profile_box = QGroupBox("Where calls go", self)
@@ -86,7 +162,7 @@ class SettingsDialog(QDialog):
         pl.addWidget(self.local_radio)
         pl.addWidget(self.azure_radio)
         pl.addStretch(1)
-        layout.addWidget(profile_box)
+        connection.addWidget(profile_box)
 
         # --- azure ---
         self.azure_box = QGroupBox("Azure resource", self)
@@ -108,9 +184,10 @@ class SettingsDialog(QDialog):
         cs_row = QHBoxLayout()
         cs_row.addWidget(self.connection_string, 1)
         cs_row.addWidget(self.show_secret)
-        form.addRow("&Connection string:", cs_row)
+        form.addRow(_buddy("&Connection string:", self.connection_string), cs_row)
         self.keyring_note = QLabel("", self.azure_box)
         self.keyring_note.setWordWrap(True)
+        _fill_width(self.keyring_note)
         self.session_only = QCheckBox("Keep it for this session only (not stored)", self.azure_box)
         form.addRow("", self.keyring_note)
         form.addRow("", self.session_only)
@@ -131,9 +208,7 @@ class SettingsDialog(QDialog):
         self.ws_base.setPlaceholderText("wss://abc123-8081.euw.devtunnels.ms")
         self.ws_base.setAccessibleName("Public WebSocket base URL")
         form.addRow("Public &WebSocket URL:", self._with_copy(self.ws_base))
-        note = QLabel(TUNNEL_NOTE, self.azure_box)
-        note.setWordWrap(True)
-        note.setTextFormat(Qt.TextFormat.RichText)
+        note = _note(TUNNEL_NOTE, self.azure_box)
         note.setStyleSheet(f"color: {s.muted};")
         form.addRow("", note)
         ports = QHBoxLayout()
@@ -149,7 +224,7 @@ class SettingsDialog(QDialog):
         ports.addWidget(QLabel("WebSocket", self.azure_box))
         ports.addWidget(self.ws_port)
         ports.addStretch(1)
-        form.addRow("Listener &ports:", ports)
+        form.addRow(_buddy("Listener &ports:", self.callback_port), ports)
         self.resource_id = QLineEdit(self.azure_box)
         self.resource_id.setPlaceholderText("00000000-0000-0000-0000-000000000000")
         self.resource_id.setAccessibleName("ACS immutable resource id")
@@ -158,7 +233,85 @@ class SettingsDialog(QDialog):
             "the audience of the tokens it signs; the console rejects tokens for anything else."
         )
         form.addRow("ACS immutable &resource id:", self.resource_id)
-        layout.addWidget(self.azure_box)
+        self.ca_cert = QLineEdit(self.azure_box)
+        self.ca_cert.setPlaceholderText("optional: a TLS-inspecting proxy's CA (PEM file)")
+        self.ca_cert.setAccessibleName("Trusted CA certificate")
+        self.ca_cert.setToolTip(
+            "Only behind a proxy that re-signs HTTPS: the ACS endpoint and the keys of the tokens "
+            "ACS signs are then checked against this CA instead of the system's."
+        )
+        browse = QToolButton(self.azure_box)
+        browse.setText("Browse…")
+        browse.setAccessibleName("Choose the trusted CA certificate file")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_cert, 1)
+        ca_row.addWidget(browse)
+        form.addRow(_buddy("Trusted C&A certificate:", self.ca_cert), ca_row)
+
+        self.eventgrid_url = QLineEdit(self.azure_box)
+        self.eventgrid_url.setReadOnly(True)
+        self.eventgrid_url.setAccessibleName("Event Grid URL")
+        self.eventgrid_url.setPlaceholderText("set the public callback URL first")
+        eg_row = QHBoxLayout()
+        eg_row.setSpacing(4)
+        eg_row.addWidget(self.eventgrid_url, 1)
+        self.copy_eventgrid = QToolButton(self.azure_box)
+        themed(self.copy_eventgrid, "copy")
+        self.copy_eventgrid.setToolTip("Copy")
+        self.copy_eventgrid.setAccessibleName("Copy Event Grid URL")
+        self.copy_eventgrid.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(self.eventgrid_url.text())
+        )
+        self.rotate_eventgrid = QToolButton(self.azure_box)
+        self.rotate_eventgrid.setText("Rotate")
+        self.rotate_eventgrid.setAccessibleName("Rotate the Event Grid URL")
+        self.rotate_eventgrid.setToolTip(
+            "Make a new Event Grid URL (the old one is refused from then on); the Event Grid "
+            "subscription must then be updated."
+        )
+        self.rotate_eventgrid.clicked.connect(self._rotate_eventgrid)
+        eg_row.addWidget(self.copy_eventgrid)
+        eg_row.addWidget(self.rotate_eventgrid)
+        form.addRow(_buddy("&Event Grid URL:", self.eventgrid_url), eg_row)
+        self.eventgrid_note = _note(EVENTGRID_NOTE, self.azure_box)
+        self.eventgrid_note.setStyleSheet(f"color: {s.muted};")
+        form.addRow("", self.eventgrid_note)
+        connection.addWidget(self.azure_box)
+        connection.addStretch(1)
+
+        # --- connection check ---
+        check_box = QGroupBox("Connection check", self)
+        cl = QVBoxLayout(check_box)
+        about = QLabel(CHECK_NOTE, check_box)
+        about.setWordWrap(True)
+        about.setTextFormat(Qt.TextFormat.RichText)
+        about.setStyleSheet(f"color: {s.muted};")
+        cl.addWidget(about)
+        check_row = QHBoxLayout()
+        self.test_button = QPushButton("&Test connection", check_box)
+        self.test_button.setAccessibleName("Test connection")
+        self.test_button.setToolTip(
+            "Run the checks of 'acs-console doctor' on the values of the Connection page, "
+            "through this console's own listeners."
+        )
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_status = QLabel("", check_box)
+        self.test_status.setWordWrap(True)
+        self.test_status.setStyleSheet(f"color: {s.muted};")
+        check_row.addWidget(self.test_button)
+        check_row.addWidget(self.test_status, 1)
+        cl.addLayout(check_row)
+        self.test_results = QTextBrowser(check_box)
+        self.test_results.setAccessibleName("Connection check results")
+        self.test_results.setOpenLinks(False)
+        self.test_results.setMinimumHeight(220)
+        self.test_results.setPlaceholderText("The results appear here, one line per check.")
+        cl.addWidget(self.test_results, 1)
+        if tester is None:
+            self.test_button.setEnabled(False)
+            self.test_status.setText("Available while the console is running.")
+        checking.addWidget(check_box, 1)
 
         # --- transcript ---
         tbox = QGroupBox("Transcript", self)
@@ -181,7 +334,7 @@ class SettingsDialog(QDialog):
         self.theme.addItem("Dark", "dark")
         self.theme.setAccessibleName("Theme")
         tf.addRow("&Theme:", self.theme)
-        layout.addWidget(tbox)
+        transcript.addWidget(tbox)
 
         # --- call audio ---
         abox = QGroupBox("Call audio", self)
@@ -199,7 +352,11 @@ class SettingsDialog(QDialog):
         al.addWidget(self.stream_audio_local)
         al.addWidget(self.stream_audio_azure)
         al.addWidget(audio_note)
-        layout.addWidget(abox)
+        transcript.addWidget(abox)
+        transcript.addStretch(1)
+        self.tabs.addTab(connection_page, "Connection")
+        self.tabs.addTab(check_page, "Test connection")
+        self.tabs.addTab(transcript_page, "Transcript and audio")
 
         self.error = QLabel("", self)
         self.error.setWordWrap(True)
@@ -214,9 +371,13 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
         self.local_radio.toggled.connect(self._sync_enabled)
+        self.callback_base.textChanged.connect(self._show_eventgrid)
         self.warn.valueChanged.connect(self._check_thresholds)
         self.crit.valueChanged.connect(self._check_thresholds)
         self._load()
+        # Its natural size: a first show would otherwise squeeze it to two thirds of the
+        # screen's height, cutting wrapped notes short.
+        self.resize(self.sizeHint())
 
     def _with_copy(self, edit: QLineEdit) -> QWidget:
         box = QWidget(self)
@@ -247,6 +408,8 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(max(0, self.theme.findData(p.theme)))
         self.stream_audio_local.setChecked(p.stream_audio_local)
         self.stream_audio_azure.setChecked(p.stream_audio_azure)
+        self.ca_cert.setText(p.ca_cert)
+        self._show_eventgrid()
         ok, why = self._secrets.available()
         if ok:
             self.keyring_note.setText(
@@ -270,6 +433,104 @@ class SettingsDialog(QDialog):
     def _sync_enabled(self) -> None:
         self.azure_box.setEnabled(self.azure_radio.isChecked())
 
+    # --- the Event Grid URL --------------------------------------------------------------------
+
+    def _show_eventgrid(self, *_args: object, view: EventGridView | None = None) -> None:
+        if self._tester is None:
+            self.eventgrid_url.setPlaceholderText("shown while the console is running")
+            self.rotate_eventgrid.setEnabled(False)
+            self.copy_eventgrid.setEnabled(False)
+            return
+        base = self.callback_base.text()
+        view = view or self._tester.eventgrid(base)
+        self.eventgrid_url.setText(view.url)
+        self.eventgrid_url.setCursorPosition(0)
+        self.copy_eventgrid.setEnabled(bool(view.url))
+        if view.persistent:
+            self._set_eventgrid_note(EVENTGRID_NOTE, "muted")
+        else:
+            self._set_eventgrid_note(f"{EVENTGRID_NOTE} {view.note}", "warn_line")
+
+    def _set_eventgrid_note(self, text: str, role: str) -> None:
+        self.eventgrid_note.setText(text)
+        self.eventgrid_note.setStyleSheet(f"color: {getattr(current_scheme(), role)};")
+
+    def _rotate_eventgrid(self) -> None:
+        if self._tester is None:
+            return
+        view = self._tester.rotate_eventgrid(self.callback_base.text())
+        self._show_eventgrid(view=view)
+        note = ROTATED_NOTE if view.persistent else f"{ROTATED_NOTE} {view.note}"
+        self._set_eventgrid_note(note, "warn_line")
+
+    def _browse_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Trusted CA certificate", self.ca_cert.text(), "Certificates (*.pem *.crt *.cer)"
+        )
+        if path:
+            self.ca_cert.setText(path)
+
+    # --- Test connection -----------------------------------------------------------------------
+
+    def test_connection(self) -> asyncio.Task[None] | None:
+        """Run the checks on the form's values (the task, for callers that wait for it)."""
+        if self._tester is None or self._test_task is not None:
+            return None
+        prefs = self._form_prefs()
+        typed = self.connection_string.text().strip() or None
+        self.test_button.setEnabled(False)
+        self.test_status.setText("Checking… (up to a few seconds per unreachable address)")
+        self._test_task = asyncio.get_event_loop().create_task(self._run_test(prefs, typed))
+        return self._test_task
+
+    async def _run_test(self, prefs: Preferences, typed: str | None) -> None:
+        assert self._tester is not None
+        try:
+            report = await self._tester.run(prefs, typed)
+        except asyncio.CancelledError:
+            raise  # the dialog closed: there is nothing left to show it in
+        except Exception as exc:  # a bug in a check must not take the dialog down
+            log.exception("the connection check failed")
+            self._test_finished()
+            self.test_status.setText(f"The check itself failed ({exc.__class__.__name__}).")
+            return
+        self._test_finished()
+        self.show_report(report)
+
+    def _test_finished(self) -> None:
+        self._test_task = None
+        self.test_button.setEnabled(True)
+
+    def show_report(self, report: DoctorReport) -> None:
+        self.last_report = report
+        s = current_scheme()
+        colours = {PASS: s.ok, FAIL: s.bad}
+        rows = []
+        for r in report.checks:
+            colour = colours.get(r.status, s.warn_line)
+            row = (
+                f'<b style="color:{colour}">{r.status}</b> {html.escape(r.check)}: '
+                f"{html.escape(r.detail)}"
+            )
+            if r.status == FAIL and r.fix:
+                row += f'<br><span style="color:{s.muted}">&nbsp;&nbsp;&nbsp;&nbsp;fix: '
+                row += f"{html.escape(r.fix)}</span>"
+            rows.append(f'<p style="margin:0 0 4px 0">{row}</p>')
+        self.test_results.setHtml("".join(rows))
+        failures = sum(r.status == FAIL for r in report.checks)
+        self.test_status.setText(
+            f"{failures} check(s) failed: see the fixes below."
+            if failures
+            else "Every check passed (warnings are listed)."
+        )
+
+    def done(self, result: int) -> None:
+        # The dialog is going away: a check still running must not write into it afterwards.
+        task, self._test_task = self._test_task, None
+        if task is not None:
+            task.cancel()
+        super().done(result)
+
     def _check_thresholds(self) -> bool:
         if self.crit.value() > self.warn.value():
             self.error.setText("The red threshold must not be above the amber threshold.")
@@ -277,9 +538,8 @@ class SettingsDialog(QDialog):
         self.error.setText("")
         return True
 
-    def accept(self) -> None:
-        if not self._check_thresholds():
-            return
+    def _form_prefs(self) -> Preferences:
+        """The preferences as the form holds them now (unchecked)."""
         prefs = copy.deepcopy(self._prefs)
         prefs.profile = "azure" if self.azure_radio.isChecked() else "local"
         prefs.cognitive_services_endpoint = self.cognitive.text().strip()
@@ -295,6 +555,16 @@ class SettingsDialog(QDialog):
         prefs.theme = self.theme.currentData() or "system"
         prefs.stream_audio_local = self.stream_audio_local.isChecked()
         prefs.stream_audio_azure = self.stream_audio_azure.isChecked()
+        prefs.ca_cert = self.ca_cert.text().strip()
+        return prefs
+
+    def accept(self) -> None:
+        if not self._check_thresholds():
+            return
+        prefs = self._form_prefs()
+        if prefs.ca_cert and not Path(prefs.ca_cert).expanduser().is_file():
+            self.error.setText(f"The trusted CA certificate {prefs.ca_cert} is not a file.")
+            return
         for url, scheme_ok, label in (
             (prefs.public_callback_base, ("https://",), "callback URL"),
             (prefs.public_websocket_base, ("wss://",), "WebSocket URL"),

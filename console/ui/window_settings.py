@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.call.state import Notice
 from console.config import Preferences
+from console.doctor.live import LiveDoctor
 from console.ui.about import AboutDialog
 from console.ui.icons import retint
 from console.ui.settings_dialog import SettingsDialog
@@ -33,6 +34,7 @@ _CONNECTION_PREFS = (
     "acs_resource_id",
     "callback_port",
     "ws_port",
+    "ca_cert",
 )
 
 
@@ -46,7 +48,9 @@ class WindowSettings(QObject):
 
     def open_dialog(self) -> None:
         w = self._w
-        dialog = SettingsDialog(w.prefs, w.secrets, w)
+        # Test connection runs the doctor's checks on this console's own listeners.
+        tester = LiveDoctor(w.runtime, w.secrets) if w.runtime is not None else None
+        dialog = SettingsDialog(w.prefs, w.secrets, w, tester=tester)
         if dialog.exec() and dialog.result_prefs is not None:
             self.apply(dialog.result_prefs)
 

@@ -11,7 +11,13 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
-from console.config import KEYRING_CONNECTION_STRING, KEYRING_SERVICE, Preferences, SecretStore
+from console.config import (
+    KEYRING_CONNECTION_STRING,
+    KEYRING_SERVICE,
+    Preferences,
+    SecretStore,
+    keyring_username,
+)
 from console.ui.main_window import MainWindow
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.theme import apply_theme
@@ -63,7 +69,10 @@ def test_azure_settings_keep_the_connection_string_in_the_keyring_only(
     prefs = dialog.result_prefs
     assert prefs is not None
     window.settings.apply(prefs)
-    assert memory_keyring.get_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING) == SECRET
+    # Kept per data folder: --data-dir isolates the keyring entry too.
+    entry = keyring_username(KEYRING_CONNECTION_STRING, tmp_path)
+    assert memory_keyring.get_password(KEYRING_SERVICE, entry) == SECRET
+    assert memory_keyring.get_password(KEYRING_SERVICE, KEYRING_CONNECTION_STRING) is None
     saved = (tmp_path / "settings.json").read_text(encoding="utf-8")
     assert "accesskey" not in saved
     assert "c2VjcmV0" not in saved

@@ -400,3 +400,135 @@ async def test_logs_never_show_token_or_secret(
         text = record.getMessage()
         assert token[-40:] not in text
         assert secret not in text
+
+
+# -- Event Grid: the CloudEvents 1.0 schema, its own secret, and connection probes ------------
+
+
+def incoming_cloud_event(context: str) -> dict[str, Any]:
+    """The IncomingCall as Event Grid delivers it to a CloudEvents 1.0 subscription."""
+    grid = INCOMING[0]
+    return {
+        "specversion": "1.0",
+        "id": f"ce-{context}",
+        "source": grid["topic"],
+        "subject": grid["subject"],
+        "type": grid["eventType"],
+        "time": grid["eventTime"],
+        "datacontenttype": "application/json",
+        "data": {**grid["data"], "incomingCallContext": context},
+    }
+
+
+async def handshake(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> aiohttp.ClientResponse:
+    async with http.options(url, headers=headers or {}) as resp:
+        await resp.read()
+        return resp
+
+
+async def test_eventgrid_cloudevents_handshake_needs_the_secret_and_an_origin(
+    verifier: JwtVerifier, consumers: Consumers, http: aiohttp.ClientSession
+) -> None:
+    async with make_server(consumers, verifier, eventgrid_secret=new_url_secret()) as srv:
+        await _handshake_checks(srv, consumers, http)
+
+
+async def _handshake_checks(
+    server: CallbackServer, consumers: Consumers, http: aiohttp.ClientSession
+) -> None:
+    origin = {"WebHook-Request-Origin": "eventgrid.azure.net", "WebHook-Request-Rate": "120"}
+    resp = await handshake(http, server.eventgrid_url, origin)
+    assert resp.status == 200
+    assert resp.headers["WebHook-Allowed-Origin"] == "eventgrid.azure.net"
+    assert resp.headers["WebHook-Allowed-Rate"] == "*"
+    assert server.stats.validations == 1
+
+    base = f"http://127.0.0.1:{server.port}/api/eventgrid"
+    for url in (base, base + "/", base + "/" + new_url_secret()):  # no secret, a wrong one
+        resp = await handshake(http, url, origin)
+        assert resp.status == 401
+        assert "WebHook-Allowed-Origin" not in resp.headers
+    for bad in ({}, {"WebHook-Request-Origin": "evil origin"}):
+        resp = await handshake(http, server.eventgrid_url, bad)
+        assert resp.status == 400
+        assert "WebHook-Allowed-Origin" not in resp.headers
+    # The callback route's secret does not open the Event Grid route, nor the other way round.
+    callback_secret = server.callback_path.rsplit("/", 1)[1]
+    eventgrid_secret = server.eventgrid_path.rsplit("/", 1)[1]
+    assert callback_secret != eventgrid_secret
+    assert (await handshake(http, f"{base}/{callback_secret}", origin)).status == 401
+    wrong_route = server.callback_url().replace(callback_secret, eventgrid_secret)
+    assert (await post(http, wrong_route, [CONNECTED], bearer()))[0] == 401
+    assert server.stats.validations == 1
+    assert dict(server.stats.auth_rejected_by_reason) == {"missing secret": 2, "wrong secret": 3}
+    assert consumers.calls == []
+
+
+async def test_eventgrid_cloudevents_single_event_and_batch(
+    server: CallbackServer, consumers: Consumers, http: aiohttp.ClientSession
+) -> None:
+    single = {"Content-Type": "application/cloudevents+json; charset=utf-8"}
+    async with http.post(
+        server.eventgrid_url, data=json.dumps(incoming_cloud_event("one")), headers=single
+    ) as resp:
+        assert resp.status == 200
+    await until(lambda: len(consumers.calls) == 1)
+    batch = [incoming_cloud_event("two"), incoming_cloud_event("three")]
+    status, _ = await post(
+        http, server.eventgrid_url, batch, {"Content-Type": "application/cloudevents-batch+json"}
+    )
+    assert status == 200
+    await until(lambda: len(consumers.calls) == 3)
+    assert [c.incoming_call_context for c in consumers.calls] == ["one", "two", "three"]
+    assert consumers.calls[0].from_raw_id == "4:+15550100"
+    assert server.stats.incoming_calls == 3
+    # Still no way in without the secret, whatever the schema.
+    wrong = f"http://127.0.0.1:{server.port}/api/eventgrid/{new_url_secret()}"
+    assert (await post(http, wrong, incoming_cloud_event("four")))[0] == 401
+    assert (await post(http, server.eventgrid_url, {"no": "type"}))[0] == 400
+    assert (await post(http, server.eventgrid_url, "3"))[0] == 400
+    await post(http, server.eventgrid_url, [incoming_cloud_event("five")])  # arrives after them
+    await until(lambda: len(consumers.calls) == 4)
+    assert consumers.calls[-1].incoming_call_context == "five"
+
+
+async def test_eventgrid_secret_rotates_while_serving(
+    consumers: Consumers, http: aiohttp.ClientSession
+) -> None:
+    kept = new_url_secret()
+    async with make_server(consumers, None, eventgrid_secret=kept) as srv:
+        assert srv.eventgrid_url.endswith(f"/api/eventgrid/{kept}")
+        old = srv.eventgrid_url
+        assert (await post(http, old, INCOMING))[0] == 200
+        fresh = new_url_secret()
+        srv.set_eventgrid_secret(fresh)
+        assert (await post(http, old, INCOMING))[0] == 401
+        assert (await post(http, srv.eventgrid_url, INCOMING))[0] == 200
+        assert srv.eventgrid_url.endswith(f"/api/eventgrid/{fresh}")
+        with pytest.raises(ValueError, match="URL secret"):
+            srv.set_eventgrid_secret("short")
+        await until(lambda: len(consumers.calls) == 2)
+
+
+async def test_a_probe_is_answered_once_under_the_secret_and_reaches_no_consumer(
+    server: CallbackServer, consumers: Consumers, http: aiohttp.ClientSession
+) -> None:
+    token = new_url_secret()
+    arrival = server.probes.expect(token)
+    url = f"http://127.0.0.1:{server.port}{server.probe_path(token)}"
+    wrong = url.replace(server.callback_path, f"/api/callbacks/{new_url_secret()}")
+    async with http.get(wrong) as resp:
+        assert resp.status == 401
+    assert not arrival.done()
+    async with http.get(url) as resp:
+        assert resp.status == 200
+        assert resp.headers["X-ACS-Console-Probe"] == "received"
+    assert arrival.done()
+    async with http.get(url) as resp:  # single use
+        assert resp.status == 404
+        assert resp.headers["X-ACS-Console-Probe"] == "unknown"
+    assert (await post(http, server.callback_url(), [CONNECTED], bearer()))[0] == 200
+    await until(lambda: len(consumers.deliveries) == 1)  # the probes delivered nothing
+    assert consumers.calls == []

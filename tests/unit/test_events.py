@@ -438,7 +438,7 @@ def test_events_are_immutable() -> None:
         b"null",
         b"\xff\xfe\x00garbage",
         "[" * 100_000,
-        b'{"type": "Microsoft.Communication.CallConnected"}',
+        b'{"eventTime": "2026-01-15T10:00:00Z"}',
     ],
 )
 def test_bad_body_raises_event_parse_error(body: bytes | str) -> None:
@@ -446,6 +446,15 @@ def test_bad_body_raises_event_parse_error(body: bytes | str) -> None:
         parse_callback_body(body)
     with pytest.raises(EventParseError):
         parse_event_grid_body(body)
+
+
+def test_a_lone_event_object_is_a_callback_error_but_one_event_grid_event() -> None:
+    # ACS callbacks are always an array; Event Grid's CloudEvents schema posts one object.
+    body = b'{"type": "Microsoft.Communication.CallConnected", "source": "x"}'
+    with pytest.raises(EventParseError, match="not a JSON array"):
+        parse_callback_body(body)
+    (event,) = parse_event_grid_body(body)
+    assert event.event_type == "Microsoft.Communication.CallConnected"
 
 
 def test_event_parse_error_is_a_value_error() -> None:
@@ -613,6 +622,27 @@ def test_incoming_call_in_cloud_event_schema() -> None:
     assert isinstance(event, IncomingCall)
     assert event.incoming_call_context == "ctx"
     assert event.from_raw_id == "4:+1555"
+
+
+def test_a_single_cloud_event_object_is_one_event() -> None:
+    # Event Grid's CloudEvents 1.0 schema delivers one event per request unless batching is on.
+    element = {
+        "specversion": "1.0",
+        "id": "c2",
+        "source": "/subscriptions/x",
+        "type": "Microsoft.Communication.IncomingCall",
+        "time": "2026-01-15T10:00:00+02:00",
+        "datacontenttype": "application/json",
+        "data": {"incomingCallContext": "ctx2", "from": {"rawId": "8:acs:caller"}},
+    }
+    (event,) = parse_event_grid_body(json.dumps(element).encode())
+    assert isinstance(event, IncomingCall)
+    assert event.incoming_call_context == "ctx2"
+    assert event.from_raw_id == "8:acs:caller"
+    assert event.topic == "/subscriptions/x"
+    assert event.event_time == datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    batch = parse_event_grid_body(json.dumps([element, element]))
+    assert [e.incoming_call_context for e in batch] == ["ctx2", "ctx2"]  # type: ignore[attr-defined]
 
 
 def test_other_event_grid_events_are_kept() -> None:
