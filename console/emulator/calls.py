@@ -1,8 +1,13 @@
-"""Calls: the state machine (connecting → connected → disconnected), participants, events.
+"""Call connections: the application's legs on emulated calls, and the registry of both.
 
-A call's people come from the scenario. The parties the application dialled (or the caller of an
-answered call) take the place of the scenario participant of the same kind, so the number that
-was called is the one whose speech is transcribed; anyone without a counterpart joins silent.
+A call connection (``Call``) goes connecting → connected → disconnected and owns what the
+application set up on it: callback URI, transcription, media streaming. What the people on the
+call say and do lives in its ``ServerCall``, shared by every connection to that call.
+
+The properties the REST layer shows follow the service's recordings: a create response carries
+``source`` and ``sourceDisplayName`` and no ``serverCallId``; a connect response neither;
+``mediaStreamingSubscription`` is always there (``disabled`` without media streaming), and a GET
+always shows both subscriptions (``{"state": "disabled", ...}`` when not set up).
 """
 
 from __future__ import annotations
@@ -12,16 +17,15 @@ import base64
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from console.acs.errors import row
 from console.emulator.cloudevents import CallIds, cloud_event, result_information
 from console.emulator.identifiers import identifier_model, kind_of
 from console.emulator.listening import CallListening
 from console.emulator.media import MediaStreaming
-from console.emulator.recognition import speech_problem
+from console.emulator.participants import Participant
 from console.emulator.scenario import Scenario
+from console.emulator.server_call import ENDED_BY_APPLICATION, OK, ServerCall
 from console.emulator.service_error import ServiceError, bad_request, not_found
 from console.emulator.setup import CallSetup
 from console.emulator.speech import Conversation
@@ -36,76 +40,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_OK = result_information(200, 0, "")
-_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds
-_ENDED = result_information(200, 7000, "The conversation has ended. DiagCode: 0#7000.@")
 _NO_ANSWER = result_information(
     408, 10004, "Call failed, the target did not answer. DiagCode: 408#10004.@"
 )
 _SETUP_FAILED = {"create": "CreateCallFailed", "answer": "AnswerFailed", "connect": "ConnectFailed"}
 # Seconds of call time an answered or joined call takes to connect.
 _QUICK_CONNECT = 0.3
-# The remote party hangs up this long (call time) after the script's last words.
-_HANGUP_AFTER_SCRIPT = 2.0
-# Ended calls kept so late requests get "call terminated" rather than "not found".
+# Ended connections and calls kept so late requests get "call terminated" rather than "not
+# found".
 _KEEP_ENDED = 500
-
-FAULT_KINDS = (
-    "dropTranscriptStream",
-    "transcriptionFailed",
-    "hangUp",
-    "participantLeft",
-    "participantJoined",
-)
-
-
-@dataclass
-class Participant:
-    raw_id: str
-    is_muted: bool = False
-    is_on_hold: bool = False
-
-    def model(self) -> dict[str, Any]:
-        return {
-            "identifier": identifier_model(self.raw_id),
-            "isMuted": self.is_muted,
-            "isOnHold": self.is_on_hold,
-        }
-
-
-def cast_scenario(scenario: Scenario, people: list[str]) -> tuple[Scenario, list[str]]:
-    """Give the scenario's roles to the call's real parties; returns the scenario and everyone."""
-    mapping: dict[str, str] = {}
-    free = [p.raw_id for p in scenario.participants]
-    extras: list[str] = []
-    for raw in people:
-        if raw in free:
-            free.remove(raw)
-            continue
-        match = next((p for p in free if kind_of(p) == kind_of(raw)), None)
-        if match is None:
-            if raw not in extras:
-                extras.append(raw)
-            continue
-        free.remove(match)
-        mapping[match] = raw
-    if mapping:
-
-        def swap(raw_id: str) -> str:
-            return mapping.get(raw_id, raw_id)
-
-        scenario = replace(
-            scenario,
-            participants=tuple(replace(p, raw_id=swap(p.raw_id)) for p in scenario.participants),
-            utterances=tuple(replace(u, speaker=swap(u.speaker)) for u in scenario.utterances),
-            faults=tuple(
-                replace(f, params={**f.params, "rawId": swap(str(f.params["rawId"]))})
-                if "rawId" in f.params
-                else f
-                for f in scenario.faults
-            ),
-        )
-    return scenario, [p.raw_id for p in scenario.participants] + extras
 
 
 def new_server_call_id() -> str:
@@ -117,30 +60,70 @@ class Call:
     def __init__(
         self,
         registry: CallRegistry,
+        server: ServerCall,
         setup: CallSetup,
         *,
-        ids: CallIds,
-        people: list[str],
         targets: tuple[str, ...],
+        source: str | None,
     ) -> None:
         self.registry = registry
+        self.server = server
         self.setup = setup
-        self.ids = ids
+        self.ids = CallIds(
+            call_connection_id=str(uuid.uuid4()),
+            server_call_id=server.server_call_id,
+            correlation_id=server.correlation_id,
+        )
         self.config = registry.config
         self.tokens = registry.tokens
         self.targets = targets
+        self.source = source  # the raw id shown as `source` (None: not shown)
         self.state = "connecting"
-        self.scenario, everyone = cast_scenario(registry.scenario, people)
-        self.participants = [Participant(raw) for raw in everyone]
-        self.sequence = 0
-        self.conversation: Conversation | None = None
-        # The call's audio and its recogniser (scenario recordings, audio participants).
-        self.listening: CallListening | None = None
         self.transcription = (
             Transcription(self, setup.transcription) if setup.transcription else None
         )
         self.media = MediaStreaming(self, setup.media) if setup.media else None
+        # The service reports a media subscription (disabled) even when none was asked for.
+        self._idle_media_id = str(uuid.uuid4())
         self._tasks: set[asyncio.Task[Any]] = set()
+        server.legs.append(self)
+
+    # --- what the call it is on holds -----------------------------------------------------
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self.server.conversation
+
+    @property
+    def listening(self) -> CallListening | None:
+        return self.server.listening
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.server.scenario
+
+    @property
+    def participants(self) -> list[Participant]:
+        return self.server.participants
+
+    def listen(self) -> CallListening:
+        return self.server.listen()
+
+    def add_participant(self, raw_id: str) -> None:
+        self.server.add_participant(raw_id)
+
+    def participant(self, raw_id: str) -> Participant:
+        return self.server.participant(raw_id)
+
+    @property
+    def one_to_one_with_acs_user(self) -> bool:
+        """A two-party call whose other party is an ACS (client SDK) user, where the service
+        does not support ``startTranscription: true``."""
+        if self.setup.origin == "create":
+            return len(self.targets) == 1 and kind_of(self.targets[0]) == "communicationUser"
+        if self.setup.origin == "answer":
+            return self.source is not None and kind_of(self.source) == "communicationUser"
+        return False
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -179,56 +162,39 @@ class Call:
 
     # --- what the REST layer shows ----------------------------------------------------------
 
-    def properties(self) -> dict[str, Any]:
-        props: dict[str, Any] = {
-            "callConnectionId": self.ids.call_connection_id,
-            "serverCallId": self.ids.server_call_id,
-            "correlationId": self.ids.correlation_id,
-            "targets": [identifier_model(t) for t in self.targets],
-            "callConnectionState": self.state,
-            "callbackUri": self.setup.callback_uri,
-        }
+    def properties(self, *, setup_response: bool = False) -> dict[str, Any]:
+        """CallConnectionProperties: for a GET, or (``setup_response``) the body answering the
+        create/answer/connect request, whose fields differ as recorded."""
+        origin = self.setup.origin
+        props: dict[str, Any] = {"callConnectionId": self.ids.call_connection_id}
+        if not setup_response or origin == "answer":
+            props["serverCallId"] = self.ids.server_call_id
+        props["targets"] = [identifier_model(t) for t in self.targets]
+        props["callConnectionState"] = self.state
+        props["callbackUri"] = self.setup.callback_uri
         if self.setup.source_caller_id:
             props["sourceCallerIdNumber"] = {"value": self.setup.source_caller_id}
-        if self.setup.source_display_name:
-            props["sourceDisplayName"] = self.setup.source_display_name
-        if self.setup.source:
-            props["source"] = identifier_model(self.setup.source)
+        if origin == "create" or (origin == "answer" and not setup_response):
+            props["sourceDisplayName"] = self.setup.source_display_name or ""
+        if self.source is not None:
+            props["source"] = identifier_model(self.source)
+        props["correlationId"] = self.ids.correlation_id
         if self.setup.answered_by:
             props["answeredBy"] = {"id": self.setup.answered_by}
+        props["mediaStreamingSubscription"] = self._media_subscription(full=setup_response)
         if self.transcription is not None:
-            props["transcriptionSubscription"] = self.transcription.properties()
-        if self.media is not None:
-            props["mediaStreamingSubscription"] = self.media.properties()
+            if not setup_response or self.transcription.setup.start:
+                props["transcriptionSubscription"] = self.transcription.properties()
+        elif not setup_response:
+            props["transcriptionSubscription"] = {"state": "disabled", "subscribedResultTypes": []}
         return props
 
-    def listen(self) -> CallListening:
-        """The call's audio, created when the first audio participant joins."""
-        if self.listening is None:
-            problem = speech_problem()
-            if problem is not None:
-                raise bad_request(problem)
-            self.listening = CallListening(
-                replace(self.scenario, participants=(), utterances=()), self.registry.engine()
-            )
-            self.registry.engine().warm_up()
-            if self.transcription is not None:
-                self.transcription.hear(self.listening)
-        return self.listening
-
-    def add_participant(self, raw_id: str) -> None:
-        """Someone joins mid-call (an audio participant): ParticipantsUpdated, as the service
-        posts."""
-        if any(p.raw_id == raw_id for p in self.participants):
-            return
-        self.participants.append(Participant(raw_id))
-        self._participants_updated()
-
-    def participant(self, raw_id: str) -> Participant:
-        for p in self.participants:
-            if p.raw_id == raw_id:
-                return p
-        raise ServiceError(404, "NotFound", "Participant not found.")
+    def _media_subscription(self, *, full: bool) -> dict[str, Any]:
+        if self.media is not None:
+            return self.media.properties()
+        if not full:
+            return {"state": "disabled"}
+        return {"id": self._idle_media_id, "state": "disabled", "subscribedContentTypes": ["audio"]}
 
     def require_established_or_connecting(self) -> None:
         """Hang-up is allowed while the call still rings, not after it ended."""
@@ -251,6 +217,9 @@ class Call:
         await asyncio.sleep(delay / self.config.speed)
         if self.state != "connecting":
             return
+        if self.server.ended:
+            self.disconnect(ENDED_BY_APPLICATION)
+            return
         if not reachable:
             self.emit(
                 _SETUP_FAILED[self.setup.origin],
@@ -262,26 +231,22 @@ class Call:
         self._connected()
 
     def _connected(self) -> None:
+        self.server.start()
         self.state = "connected"
-        conversation = Conversation(self.scenario, speed=self.config.speed, seed=self.config.seed)
-        conversation.start()
-        self.conversation = conversation
-        if self.scenario.has_audio:
-            problem = speech_problem()
-            if problem is None:
-                self.listening = CallListening(self.scenario, self.registry.engine())
-                self.registry.engine().warm_up()
-            else:
-                log.warning("Recordings play as their script: %s", problem)
-        self.emit("CallConnected", _OK, operation_context=self.setup.operation_context)
-        self._participants_updated()
+        self.emit("CallConnected", OK, operation_context=self.setup.operation_context)
+        self.server.participants_updated([self])
         if self.transcription is not None and self.transcription.setup.start:
-            self._start_transcription_on_connect()
+            if self.one_to_one_with_acs_user:
+                # As the service: accepted, never started (no event, no stream).
+                log.info(
+                    "Call %s: startTranscription at setup is not supported for a 1:1 call with "
+                    "an ACS user; transcription not started",
+                    self.ids.call_connection_id[:8],
+                )
+            else:
+                self._start_transcription_on_connect()
         if self.media is not None and self.media.setup.start:
             self.media.start(None, None)
-        self.spawn(self._run_faults(), name="faults")
-        if self.config.hangup_after_script:
-            self.spawn(self._hang_up_after_script(), name="script-end")
 
     def _start_transcription_on_connect(self) -> None:
         assert self.transcription is not None
@@ -292,17 +257,24 @@ class Call:
         else:
             self.transcription.start()
 
-    def _participants_updated(self) -> None:
-        self.sequence += 1
-        self.emit(
-            "ParticipantsUpdated",
-            _OK,
-            participants=[p.model() for p in self.participants],
-            sequenceNumber=self.sequence,
-        )
+    def hold(self, raw_id: str, on_hold: bool) -> None:
+        self.require_established()
+        self.server.set_hold(raw_id, on_hold)
 
-    def hang_up(self, result: dict[str, Any] = _ENDED) -> None:
-        """The call ends (the application hung up, terminated, or the remote party left)."""
+    def hang_up(self) -> None:
+        """The application hangs up its connection (DELETE); the call it made ends with it."""
+        if self.state == "disconnected":
+            return
+        self.disconnect(ENDED_BY_APPLICATION)
+
+    def terminate(self) -> None:
+        """The application ends the call for everyone (``:terminate``)."""
+        if self.state == "disconnected":
+            return
+        self.server.end(ENDED_BY_APPLICATION)
+
+    def disconnect(self, result: dict[str, Any]) -> None:
+        """This connection ends: CallDisconnected with ``result``."""
         if self.state == "disconnected":
             return
         self.emit("CallDisconnected", result)
@@ -311,9 +283,10 @@ class Call:
     def _finish(self) -> None:
         self.state = "disconnected"
         self.registry.retire(self)
+        self.server.leg_left(self)
 
     async def close(self) -> None:
-        """Stop everything the call runs (its WebSockets, its timers)."""
+        """Stop everything the connection runs (its WebSockets, its timers)."""
         self.state = "disconnected"
         closers = []
         if self.transcription is not None:
@@ -326,71 +299,11 @@ class Call:
             task.cancel()
         await settle(*tasks)
 
-    # --- scripted and injected faults ---------------------------------------------------------
-
-    async def _run_faults(self) -> None:
-        assert self.conversation is not None
-        for fault in self.scenario.faults:
-            await self.conversation.wait_until(fault.at)
-            if self.state != "connected":
-                return
-            try:
-                self.apply_fault(fault.kind, dict(fault.params))
-            except ServiceError as exc:
-                log.warning("Scenario fault %s at %.1fs not applied: %s", fault.kind, fault.at, exc)
-
-    async def _hang_up_after_script(self) -> None:
-        assert self.conversation is not None
-        await self.conversation.wait_until(self.scenario.duration + _HANGUP_AFTER_SCRIPT)
-        # What was said before the hang-up is still delivered: a feed running behind (a fast
-        # --speed, a slow consumer) gets a bounded moment to send its last Finals.
-        deadline = asyncio.get_running_loop().time() + _DRAIN_BEFORE_HANGUP
-        # The feed has no completion event to wait on; a short bounded poll is enough here.
-        while (  # noqa: ASYNC110
-            self.state == "connected"
-            and self.transcription is not None
-            and self.transcription.stream is not None
-            and not self.transcription.stream.feed_finished
-            and asyncio.get_running_loop().time() < deadline
-        ):
-            await asyncio.sleep(0.05)
-        if self.state == "connected":
-            self.hang_up()
-
     def apply_fault(self, kind: str, params: dict[str, Any]) -> None:
         """Make something go wrong now; ServiceError when it cannot apply."""
         if self.state != "connected":
             raise bad_request("Faults apply only to a connected call.")
-        if kind == "hangUp":
-            self.hang_up()
-        elif kind == "dropTranscriptStream":
-            if self.transcription is None or not self.transcription.drop():
-                raise bad_request("No transcription stream is connected on this call.")
-        elif kind == "transcriptionFailed":
-            key = str(params.get("key", "unknown_internal"))
-            try:
-                row(key)
-            except KeyError:
-                raise bad_request(f"Unknown transcription code key {key!r}.") from None
-            if self.transcription is None or not self.transcription.running:
-                raise bad_request("Transcription is not running on this call.")
-            self.transcription.fail(key)
-        elif kind in ("participantLeft", "participantJoined"):
-            raw_id = params.get("rawId")
-            if not isinstance(raw_id, str) or not raw_id:
-                raise bad_request(f"{kind} needs params.rawId.")
-            present = any(p.raw_id == raw_id for p in self.participants)
-            if kind == "participantLeft":
-                if not present:
-                    raise bad_request(f"{raw_id} is not in the call.")
-                self.participants = [p for p in self.participants if p.raw_id != raw_id]
-            else:
-                if present:
-                    raise bad_request(f"{raw_id} is already in the call.")
-                self.participants.append(Participant(raw_id))
-            self._participants_updated()
-        else:
-            raise bad_request(f"Unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)}).")
+        self.server.apply_fault(kind, params, leg=self)
 
 
 class CallRegistry:
@@ -402,14 +315,19 @@ class CallRegistry:
         tokens: TokenIssuer,
         scenario: Scenario,
         incoming: IncomingCalls,
+        application_id: str = "8:acs:emulator-application",
     ) -> None:
         self.config = config
         self.delivery = delivery
         self.tokens = tokens
         self.scenario = scenario
         self.incoming = incoming
+        # Who a call the application places comes from, when the request names no source.
+        self.application_id = application_id
         self.calls: dict[str, Call] = {}
+        self.servers: dict[str, ServerCall] = {}
         self._ended: list[str] = []
+        self._ended_servers: list[str] = []
         self._closing: set[asyncio.Task[None]] = set()
         self._unreachable = {_normalise_target(t) for t in config.unreachable_targets}
         self._engine: Engine | None = None
@@ -428,20 +346,35 @@ class CallRegistry:
             raise not_found()
         return call
 
-    def _new_ids(
-        self, *, server_call_id: str | None = None, correlation_id: str | None = None
-    ) -> CallIds:
-        return CallIds(
-            call_connection_id=str(uuid.uuid4()),
+    def _server(
+        self,
+        *,
+        server_call_id: str | None = None,
+        correlation_id: str | None = None,
+        people: list[str],
+        scenario: Scenario | None = None,
+        standalone: bool = False,
+    ) -> ServerCall:
+        server = ServerCall(
+            self,
             server_call_id=server_call_id or new_server_call_id(),
             correlation_id=correlation_id or str(uuid.uuid4()),
+            scenario=scenario or self.scenario,
+            people=people,
+            standalone=standalone,
         )
+        self.servers[server.server_call_id] = server
+        return server
+
+    def _register(self, call: Call) -> Call:
+        self.calls[call.ids.call_connection_id] = call
+        return call
 
     def create(self, setup: CallSetup) -> Call:
-        call = Call(
-            self, setup, ids=self._new_ids(), people=list(setup.targets), targets=setup.targets
-        )
-        self.calls[call.ids.call_connection_id] = call
+        people = ([setup.source] if setup.source else []) + list(setup.targets)
+        server = self._server(people=people)
+        source = setup.source or self.application_id
+        call = self._register(Call(self, server, setup, targets=setup.targets, source=source))
         reachable = not any(t in self._unreachable for t in setup.targets)
         call.begin(self.config.answer_delay, reachable=reachable)
         return call
@@ -449,30 +382,68 @@ class CallRegistry:
     def answer(self, setup: CallSetup) -> Call:
         assert setup.incoming_call_context is not None
         ringing = self.incoming.take(setup.incoming_call_context)
-        ids = self._new_ids(
-            server_call_id=ringing.server_call_id, correlation_id=ringing.correlation_id
+        server = self._server(
+            server_call_id=ringing.server_call_id,
+            correlation_id=ringing.correlation_id,
+            people=[ringing.caller],
         )
-        call = Call(self, setup, ids=ids, people=[ringing.caller], targets=(ringing.callee,))
-        self.calls[call.ids.call_connection_id] = call
+        call = self._register(
+            Call(self, server, setup, targets=(ringing.callee,), source=ringing.caller)
+        )
         call.begin(_QUICK_CONNECT, reachable=True)
         return call
 
     def connect(self, setup: CallSetup) -> Call:
+        """Join the call in progress with that server call id; a call this emulator does not
+        know (or a group or room) is started for the occasion."""
         locator = setup.call_locator or {}
-        ids = self._new_ids(server_call_id=locator.get("serverCallId"))
-        call = Call(self, setup, ids=ids, people=[], targets=())
-        self.calls[call.ids.call_connection_id] = call
+        server_call_id = locator.get("serverCallId")
+        server = self.servers.get(server_call_id) if server_call_id else None
+        if server is None or server.ended:
+            if server_call_id and server_call_id in self._ended_servers:
+                raise ServiceError.from_row("call_terminated")
+            server = self._server(server_call_id=server_call_id, people=[])
+        call = self._register(Call(self, server, setup, targets=(), source=None))
         call.begin(_QUICK_CONNECT, reachable=True)
         return call
 
+    def start_existing(
+        self, *, server_call_id: str | None = None, scenario: Scenario | None = None
+    ) -> ServerCall:
+        """A call already in progress, with no connection from the application (Connect joins
+        it). 400 when that server call id is in use."""
+        if server_call_id is not None:
+            if not server_call_id.strip() or len(server_call_id) > 512:
+                raise bad_request("A server call id must be 1 to 512 characters.")
+            known = self.servers.get(server_call_id)
+            if (known is not None and not known.ended) or server_call_id in self._ended_servers:
+                raise ServiceError(409, "Conflict", "A call with that server call id exists.")
+        server = self._server(
+            server_call_id=server_call_id, people=[], scenario=scenario, standalone=True
+        )
+        server.start()
+        log.info("Call %s in progress (no connection yet)", server.server_call_id)
+        return server
+
     def retire(self, call: Call) -> None:
-        """The call ended: release its resources in the background, remember it for a while."""
-        task = asyncio.create_task(call.close(), name="call-close")
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        """A connection ended: release its resources in the background, remember it a while."""
+        self._in_background(call.close())
         self._ended.append(call.ids.call_connection_id)
         while len(self._ended) > _KEEP_ENDED:
             self.calls.pop(self._ended.pop(0), None)
+
+    def retire_server(self, server: ServerCall) -> None:
+        self._in_background(server.close())
+        if self.servers.get(server.server_call_id) is server:
+            del self.servers[server.server_call_id]
+        self._ended_servers.append(server.server_call_id)
+        while len(self._ended_servers) > _KEEP_ENDED:
+            self._ended_servers.pop(0)
+
+    def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro, name="call-close")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def active(self) -> list[Call]:
         return [c for c in self.calls.values() if c.state != "disconnected"]
@@ -480,7 +451,9 @@ class CallRegistry:
     async def close(self) -> None:
         """Emulator shutdown: calls vanish without further events."""
         calls = list(self.calls.values())
+        servers = list(self.servers.values())
         await asyncio.gather(*(c.close() for c in calls), return_exceptions=True)
+        await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
         await settle(*self._closing)
         if self._engine is not None:
             engine, self._engine = self._engine, None

@@ -88,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a +E.164 number or raw id that never answers (repeatable)",
     )
     parser.add_argument(
+        "--existing-call",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a call already in progress with this server call id, playing the scenario, that "
+        "the application can join with Connect (repeatable)",
+    )
+    parser.add_argument(
         "--ring",
         action="append",
         default=[],
@@ -115,6 +123,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         unreachable_targets=tuple(args.unreachable),
         response_delay=args.response_delay,
         audio=tuple(args.audio or ()),
+        existing_calls=tuple(getattr(args, "existing_call", None) or ()),
     )
 
 
@@ -164,6 +173,8 @@ async def _serve(config: EmulatorConfig, rings: list[str]) -> int:
         print(f"Connection string: {emu.connection_string}", flush=True)
         print(f"Certificate: {emu.cert_path}", flush=True)
         print(f"Details: {info_path}", flush=True)
+        for server_call_id in config.existing_calls:
+            print(f"Call in progress: serverCallId {server_call_id}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
         ringers = [asyncio.create_task(_ring_when_ready(emu, caller)) for caller in rings]
         await stop.wait()

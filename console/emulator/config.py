@@ -51,6 +51,8 @@ class EmulatorConfig:
     response_delay: float = 0.0
     # Participants who speak from a WAV file from call time 0 (raw id, path): --audio RAW=FILE.
     audio: tuple[tuple[str, Path], ...] = ()
+    # Server call ids of calls already in progress at start (the scenario playing), for Connect.
+    existing_calls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
@@ -64,4 +66,9 @@ class EmulatorConfig:
             raise ValueError(f"eventgrid_schema must be one of {', '.join(EVENTGRID_SCHEMAS)}")
         self.custom_speech_models = tuple(self.custom_speech_models)
         self.unreachable_targets = tuple(self.unreachable_targets)
+        self.existing_calls = tuple(self.existing_calls)
+        if any(not c.strip() for c in self.existing_calls):
+            raise ValueError("an existing call needs a server call id")
+        if len(set(self.existing_calls)) != len(self.existing_calls):
+            raise ValueError("each existing call needs its own server call id")
         self.audio = tuple((raw, Path(path).expanduser()) for raw, path in self.audio)

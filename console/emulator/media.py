@@ -221,6 +221,8 @@ class MediaStreaming:
             listening = self.call.listening
             now = int(conversation.call_time / FRAME_SECONDS)
             if listening is not None:
-                for packet in framer.frames(listening.audio, now):
+                # A participant on hold is not heard (our choice; no recording shows it).
+                held = self.call.server.held
+                for packet in framer.frames(listening.audio, now, held=held):
                     await ws.send(json.dumps(packet))
             await asyncio.sleep(FRAME_SECONDS / conversation.speed)

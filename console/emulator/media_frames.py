@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import numpy as np
@@ -36,14 +36,19 @@ class AudioFramer:
         self._mix_next = start
         self.sent = 0
 
-    def frames(self, audio: CallAudio, now: int) -> Iterator[dict[str, Any]]:
-        """Packets for every frame that has played up to frame ``now`` (exclusive)."""
+    def frames(
+        self, audio: CallAudio, now: int, *, held: Collection[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Packets for every frame that has played up to frame ``now`` (exclusive). What the
+        ``held`` participants say is left out (their frames pass unsent)."""
         if self.unmixed:
-            yield from self._unmixed(audio, now)
+            yield from self._unmixed(audio, now, held)
         else:
-            yield from self._mixed(audio, now)
+            yield from self._mixed(audio, now, held)
 
-    def _unmixed(self, audio: CallAudio, now: int) -> Iterator[dict[str, Any]]:
+    def _unmixed(
+        self, audio: CallAudio, now: int, held: Collection[str]
+    ) -> Iterator[dict[str, Any]]:
         for raw, track in list(audio.tracks.items()):
             first = self._next.setdefault(raw, max(self._start, track.first))
             stop = now if track.available() is None else min(now, track.available() or 0)
@@ -53,6 +58,9 @@ class AudioFramer:
             stop = min(stop, first + _MAX_FRAMES_PER_PASS)
             if stop <= first:
                 continue
+            if raw in held:
+                self._next[raw] = stop
+                continue
             vad = self._vad.setdefault(raw, VoiceActivity())
             samples = track.read(first, stop)
             for i in range(stop - first):
@@ -61,8 +69,8 @@ class AudioFramer:
                 yield self._packet(frame, silent=not (voiced or vad.open), raw_id=raw)
             self._next[raw] = stop
 
-    def _mixed(self, audio: CallAudio, now: int) -> Iterator[dict[str, Any]]:
-        tracks = list(audio.tracks.values())
+    def _mixed(self, audio: CallAudio, now: int, held: Collection[str]) -> Iterator[dict[str, Any]]:
+        tracks = [t for raw, t in audio.tracks.items() if raw not in held]
         if not tracks:
             self._mix_next = now
             return

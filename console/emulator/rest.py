@@ -2,49 +2,41 @@
 
 Every request except the JWKS and OpenID documents must be HMAC-signed with the access key
 (401 otherwise). Success statuses are exactly the service's (the SDK rejects any other 2xx);
-errors are ``{"error": {"code", "message"}}``. A POST carrying ``Repeatability-Request-ID`` is
-answered once: a replay (the SDK's retry) gets the first response again and has no new effect.
+errors are ``{"error": {"code", "message"}}``, including the router's own 404 and 405. A POST
+carrying ``Repeatability-Request-ID`` is answered once: a replay (the SDK's retry) gets the first
+response again and has no new effect.
+
+Routes are aiohttp's. Actions are a literal ``:action`` suffix on the last segment
+(``/calling/callConnections/{call}:startTranscription``), so a call id is matched as
+``[^/:]+``. A participant's raw id arrives percent-encoded from the sync SDK and with ``:``
+un-escaped from the aio SDK (aiohttp's client decodes ``%3A``); both match ``{raw}``, and
+``hmac_auth`` accepts the signature either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from console.emulator import hmac_auth
-from console.emulator.audio_admin import LIVE_AUDIO_PATH, add_recorded_participant, live_audio
-from console.emulator.calls import Call
-from console.emulator.config import MAX_RESPONSE_DELAY
-from console.emulator.eventgrid import RingError
-from console.emulator.service_error import ServiceError, bad_request
-from console.emulator.setup import (
-    check_locale,
-    model_id_of,
-    optional_str,
-    parse_answer,
-    parse_connect,
-    parse_create,
-)
-from console.emulator.urls import is_valid_callback_uri
+from console.emulator.admin_api import AdminApi
+from console.emulator.audio_admin import LIVE_AUDIO_PATH
+from console.emulator.calling_api import CallingApi, unknown_path
+from console.emulator.service_error import ServiceError
 
 if TYPE_CHECKING:
-    from console.emulator.media import MediaStreaming
     from console.emulator.server import Emulator
-    from console.emulator.transcription import Transcription
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "2026-03-12"
 KEYS_PATH = "/calling/keys"
 OPENID_PATH = "/calling/.well-known/acsopenidconfiguration"
 _UNSIGNED = frozenset({KEYS_PATH, OPENID_PATH})
@@ -98,7 +90,6 @@ def _request_id_headers(request: web.Request) -> dict[str, str]:
 
 
 def build_app(emu: Emulator) -> web.Application:
-    api = CallingApi(emu)
     replays = Replays()
 
     @web.middleware
@@ -153,6 +144,10 @@ def build_app(emu: Emulator) -> web.Application:
             response = await handler(request)
         except ServiceError as exc:
             response = error_response(exc)
+        except web.HTTPNotFound:
+            response = error_response(unknown_path(request))
+        except web.HTTPMethodNotAllowed:
+            response = error_response(ServiceError(405, "MethodNotAllowed", "Method not allowed."))
         except web.HTTPException:
             raise
         except Exception:
@@ -180,12 +175,62 @@ def build_app(emu: Emulator) -> web.Application:
     app = web.Application(
         middlewares=[slow_network, errors, authenticate], client_max_size=1024 * 1024
     )
-    app.router.add_get(KEYS_PATH, api.keys)
-    app.router.add_get(OPENID_PATH, api.openid)
-    app.router.add_route("*", "/calling/{tail:.*}", api.dispatch)
-    app.router.add_get(LIVE_AUDIO_PATH, api.live_audio)
-    app.router.add_route("*", "/emulator/{tail:.*}", api.admin)
+    add_routes(app, emu)
     return app
+
+
+_CALL = "/calling/callConnections/{call:[^/:]+}"
+
+
+def add_routes(app: web.Application, emu: Emulator) -> None:
+    calling = CallingApi(emu)
+    admin = AdminApi(emu)
+    r = app.router
+    r.add_get(KEYS_PATH, calling_keys(emu))
+    r.add_get(OPENID_PATH, calling_openid(emu))
+    # Call Automation
+    r.add_post("/calling/callConnections", calling.create)
+    r.add_post("/calling/callConnections:answer", calling.answer)
+    r.add_post("/calling/callConnections:connect", calling.connect)
+    r.add_post("/calling/callConnections:reject", calling.reject_or_redirect)
+    r.add_post("/calling/callConnections:redirect", calling.reject_or_redirect)
+    r.add_get(_CALL, calling.get)
+    r.add_delete(_CALL, calling.hang_up)
+    r.add_post(_CALL + ":terminate", calling.terminate)
+    r.add_post(_CALL + ":startTranscription", calling.start_transcription)
+    r.add_post(_CALL + ":stopTranscription", calling.stop_transcription)
+    r.add_post(_CALL + ":updateTranscription", calling.update_transcription)
+    r.add_post(_CALL + ":startMediaStreaming", calling.start_media_streaming)
+    r.add_post(_CALL + ":stopMediaStreaming", calling.stop_media_streaming)
+    r.add_post(_CALL + ":hold", calling.hold)
+    r.add_post(_CALL + ":unhold", calling.unhold)
+    r.add_get(_CALL + "/participants", calling.participants)
+    r.add_get(_CALL + "/participants/{raw}", calling.participant)
+    r.add_post(_CALL + ":{action}", calling.unsupported_action)
+    r.add_post(_CALL + "/participants:{action}", calling.unsupported_action)
+    # the emulator's own
+    r.add_post("/emulator/incomingCalls", admin.ring)
+    r.add_get("/emulator/calls", admin.list_calls)
+    r.add_post("/emulator/calls", admin.start_call)
+    r.add_post("/emulator/calls/{call}/faults", admin.fault)
+    r.add_post("/emulator/calls/{call}/participants", admin.add_participant)
+    r.add_get(LIVE_AUDIO_PATH, admin.live_audio)
+    r.add_post("/emulator/network", admin.network)
+    r.add_get("/emulator/info", admin.info)
+
+
+def calling_keys(emu: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def keys(request: web.Request) -> web.Response:
+        return web.json_response(emu.tokens.jwks())
+
+    return keys
+
+
+def calling_openid(emu: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def openid(request: web.Request) -> web.Response:
+        return web.json_response(emu.tokens.openid_configuration(emu.jwks_url))
+
+    return openid
 
 
 async def _answer(
@@ -196,257 +241,3 @@ async def _answer(
         return await handler(request)
     except ServiceError as exc:
         return error_response(exc)
-
-
-def _json_body(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise bad_request("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    return body
-
-
-def _operation(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    context = optional_str(body, "operationContext")
-    callback = optional_str(body, "operationCallbackUri")
-    if callback is not None and not is_valid_callback_uri(callback):
-        raise bad_request("The field OperationCallbackUri is invalid.")
-    return context, callback
-
-
-def _no_content() -> web.Response:
-    return web.Response(status=204)
-
-
-def _accepted() -> web.Response:
-    return web.Response(status=202)
-
-
-class CallingApi:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-
-    # --- unsigned documents ---------------------------------------------------------------
-
-    async def keys(self, request: web.Request) -> web.Response:
-        return web.json_response(self.emu.tokens.jwks())
-
-    async def openid(self, request: web.Request) -> web.Response:
-        return web.json_response(self.emu.tokens.openid_configuration(self.emu.jwks_url))
-
-    # --- /calling -------------------------------------------------------------------------
-
-    async def dispatch(self, request: web.Request) -> web.Response:
-        raw_path, _, query = request.raw_path.partition("?")
-        params = parse_qs(query)
-        api_version = (params.get("api-version") or [DEFAULT_API_VERSION])[0]
-        segments = [unquote(s) for s in raw_path.split("/")[2:]]  # after "", "calling"
-        method = request.method
-        body = _json_body(await request.read()) if method in ("POST", "PUT", "PATCH") else {}
-        registry = self.emu.calls
-
-        if len(segments) == 1:
-            collection, _, action = segments[0].partition(":")
-            if collection != "callConnections" or method != "POST":
-                raise self._unknown(request)
-            if action == "":
-                call = registry.create(parse_create(body, api_version))
-                return web.json_response(call.properties(), status=201)
-            if action == "answer":
-                call = registry.answer(parse_answer(body, api_version))
-                return web.json_response(call.properties(), status=200)
-            if action == "connect":
-                call = registry.connect(parse_connect(body, api_version))
-                return web.json_response(call.properties(), status=200)
-            if action in ("reject", "redirect"):
-                context = body.get("incomingCallContext")
-                if not isinstance(context, str) or not context:
-                    raise bad_request("The IncomingCallContext field is required.")
-                registry.incoming.take(context)
-                return _no_content()
-            raise self._unknown(request)
-
-        if len(segments) < 2 or segments[0] != "callConnections":
-            raise self._unknown(request)
-        call_id, _, action = segments[1].partition(":")
-        call = registry.get(call_id)
-        rest = segments[2:]
-        if not rest:
-            if action:
-                if method != "POST":
-                    raise ServiceError(405, "MethodNotAllowed", "Method not allowed.")
-                return self._call_action(call, action, body)
-            if method == "GET":
-                return web.json_response(call.properties())
-            if method == "DELETE":
-                call.require_established_or_connecting()
-                call.hang_up()
-                return _no_content()
-            raise ServiceError(405, "MethodNotAllowed", "Method not allowed.")
-        if rest[0] == "participants" and method == "GET" and not action:
-            if call.state == "disconnected":
-                raise ServiceError.from_row("call_terminated")
-            if len(rest) == 1:
-                return web.json_response({"value": [p.model() for p in call.participants]})
-            if len(rest) == 2:
-                return web.json_response(call.participant(rest[1]).model())
-        raise self._unknown(request)
-
-    def _unknown(self, request: web.Request) -> ServiceError:
-        return ServiceError(
-            404, "NotFound", f"{request.method} {request.path} is not supported by the emulator."
-        )
-
-    def _call_action(self, call: Call, action: str, body: dict[str, Any]) -> web.Response:
-        if action == "terminate":
-            call.require_established_or_connecting()
-            call.hang_up()
-            return _no_content()
-        if action == "startTranscription":
-            return self._start_transcription(call, body)
-        if action == "stopTranscription":
-            return self._stop_transcription(call, body)
-        if action == "updateTranscription":
-            return self._update_transcription(call, body)
-        if action == "startMediaStreaming":
-            context, callback = _operation(body)
-            media = self._media(call)
-            if media.running:
-                raise bad_request("Media streaming is already active on this call.")
-            media.start(context, callback)
-            return _accepted()
-        if action == "stopMediaStreaming":
-            context, callback = _operation(body)
-            media = self._media(call)
-            if not media.running:
-                raise bad_request("Media streaming is not active on this call.")
-            media.stop(context, callback)
-            return _accepted()
-        raise ServiceError(
-            404, "NotFound", f"The action {action!r} is not supported by the emulator."
-        )
-
-    @staticmethod
-    def _media(call: Call) -> MediaStreaming:
-        call.require_established()
-        if call.media is None or call.media.setup.transport_url is None:
-            raise ServiceError(
-                405,
-                "8522",
-                "Request not allowed when media streaming url not set during call setup.",
-            )
-        return call.media
-
-    @staticmethod
-    def _transcription(call: Call) -> Transcription:
-        call.require_established()
-        if call.transcription is None or call.transcription.setup.transport_url is None:
-            raise ServiceError.from_row("transcription_url_not_set")
-        if call.setup.cognitive_endpoint is None:
-            raise ServiceError.from_row("cognitive_not_set")
-        return call.transcription
-
-    def _start_transcription(self, call: Call, body: dict[str, Any]) -> web.Response:
-        transcription = self._transcription(call)
-        locale = check_locale(body["locale"]) if body.get("locale") is not None else None
-        context, callback = _operation(body)
-        if transcription.running:
-            raise bad_request("Transcription is already active on this call.")
-        transcription.start(
-            locale=locale,
-            model_id=model_id_of(body),
-            operation_context=context,
-            callback_uri=callback,
-        )
-        return _accepted()
-
-    def _stop_transcription(self, call: Call, body: dict[str, Any]) -> web.Response:
-        transcription = self._transcription(call)
-        context, callback = _operation(body)
-        if not transcription.running:
-            raise bad_request("Transcription is not active on this call.")
-        transcription.stop(context, callback)
-        return _accepted()
-
-    def _update_transcription(self, call: Call, body: dict[str, Any]) -> web.Response:
-        call.require_established()
-        if call.setup.origin == "connect":
-            raise ServiceError.from_row("update_not_supported_connect")
-        transcription = self._transcription(call)
-        locale = check_locale(body.get("locale"))
-        context, callback = _operation(body)
-        transcription.update(
-            locale=locale,
-            model_id=model_id_of(body),
-            operation_context=context,
-            callback_uri=callback,
-        )
-        return _accepted()
-
-    # --- /emulator (admin) ----------------------------------------------------------------
-
-    async def admin(self, request: web.Request) -> web.Response:
-        segments = [unquote(s) for s in request.raw_path.partition("?")[0].split("/")[2:]]
-        method = request.method
-        body = _json_body(await request.read()) if method == "POST" else {}
-        if segments == ["incomingCalls"] and method == "POST":
-            return await self._ring(body)
-        if segments == ["calls"] and method == "GET":
-            calls = self.emu.calls.calls.values()
-            return web.json_response({"value": [self.emu.call_summary(c) for c in calls]})
-        if len(segments) == 3 and segments[0] == "calls" and segments[2] == "faults":
-            if method != "POST":
-                raise ServiceError(405, "MethodNotAllowed", "Method not allowed.")
-            call = self.emu.calls.get(segments[1])
-            kind = body.get("kind")
-            params = body.get("params") or {}
-            if not isinstance(kind, str) or not isinstance(params, dict):
-                raise bad_request("Give 'kind' (a string) and optionally 'params' (an object).")
-            call.apply_fault(kind, params)
-            return _accepted()
-        if len(segments) == 3 and segments[0] == "calls" and segments[2] == "participants":
-            if method != "POST":
-                raise ServiceError(405, "MethodNotAllowed", "Method not allowed.")
-            return add_recorded_participant(self.emu, segments[1], body)
-        if segments == ["network"] and method == "POST":
-            return self._network(body)
-        if segments == ["info"] and method == "GET":
-            info = self.emu.info()
-            info.pop("connection_string", None)
-            return web.json_response(info)
-        raise self._unknown(request)
-
-    async def live_audio(self, request: web.Request) -> web.StreamResponse:
-        return await live_audio(self.emu, request)
-
-    def _network(self, body: dict[str, Any]) -> web.Response:
-        delay = body.get("responseDelay")
-        if isinstance(delay, bool) or not isinstance(delay, int | float):
-            raise bad_request("Give 'responseDelay': seconds to hold each request (0 for none).")
-        if not 0 <= delay <= MAX_RESPONSE_DELAY:
-            raise bad_request(f"'responseDelay' must be between 0 and {MAX_RESPONSE_DELAY:g}.")
-        self.emu.config.response_delay = float(delay)
-        log.info("Call Automation requests are now held %.2f s", delay)
-        return web.json_response({"responseDelay": self.emu.config.response_delay})
-
-    async def _ring(self, body: dict[str, Any]) -> web.Response:
-        caller = body.get("from")
-        if not isinstance(caller, str) or not caller.strip():
-            raise bad_request("Give 'from': the caller's raw id or +E.164 number.")
-        callee = body.get("to")
-        try:
-            event = await self.emu.ring(
-                caller,
-                to=callee if isinstance(callee, str) else None,
-                caller_display_name=optional_str(body, "callerDisplayName"),
-                webhook_url=optional_str(body, "eventGridUrl"),
-                schema=optional_str(body, "schema"),
-                batch=body.get("batch") is True,
-            )
-        except RingError as exc:
-            raise ServiceError(502, "WebhookFailed", str(exc)) from None
-        return web.json_response(event["data"], status=201)

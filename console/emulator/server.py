@@ -20,6 +20,9 @@ Admin endpoints (HMAC-signed with the same access key, like every other request)
     event's data (``incomingCallContext``, ``serverCallId``, ...); 502 when the webhook fails.
 ``GET /emulator/calls``
     ``{"value": [{callConnectionId, state, origin, transcription, ...}]}``.
+``POST /emulator/calls`` ``{"scenario"?: NAME, "serverCallId"?: ID}``
+    A call already in progress, not connected to the application (Connect joins it); 201
+    ``{"serverCallId"}``.
 ``POST /emulator/calls/{callConnectionId}/faults`` ``{"kind": ..., "params": {...}}``
     Make something go wrong now (kinds: ``calls.FAULT_KINDS``); 202, or 400 when it cannot apply.
 ``GET /emulator/info``
@@ -59,6 +62,12 @@ __all__ = ["DEFAULT_PORT", "DataDirError", "Emulator", "EmulatorConfig", "defaul
 log = logging.getLogger(__name__)
 
 INFO_FILE = "emulator.json"
+
+
+def application_identity(audience: str) -> str:
+    """The ACS identity a call the application places comes from when it names no ``source``
+    (our choice: the service's own value for this case is not recorded)."""
+    return f"8:acs:{audience}_00000000-0000-0000-0000-000000000000"
 
 
 def _endpoint_host(host: str) -> str:
@@ -118,6 +127,7 @@ class Emulator:
             tokens=self._tokens,
             scenario=self.scenario,
             incoming=IncomingCalls(cfg.eventgrid_webhook_url, schema=cfg.eventgrid_schema),
+            application_id=application_identity(self._identity.audience),
         )
         runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await runner.setup()
@@ -133,6 +143,8 @@ class Emulator:
         self._runner = runner
         self._port = runner.addresses[0][1]
         self._tokens.issuer = self.issuer
+        for server_call_id in cfg.existing_calls:
+            self._calls.start_existing(server_call_id=server_call_id)
         log.info("ACS emulator listening on %s", self.endpoint)
 
     async def stop(self) -> None:

@@ -117,8 +117,10 @@ class TranscriptionStream:
         on_interrupted: Callable[[], None],
         on_resumed: Callable[[], None],
         reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS,
+        allow: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.url = url
+        self._allow = allow  # packets it refuses are dropped (a participant on hold)
         self._headers = headers
         self._metadata = metadata
         self._feed = feed
@@ -173,6 +175,8 @@ class TranscriptionStream:
                 await _close(ws)
 
     async def _send(self, packet: dict[str, Any]) -> None:
+        if self._allow is not None and not self._allow(packet):
+            return
         ws = self._ws
         if ws is None:
             raise ConnectionClosed(None, None)

@@ -54,6 +54,8 @@ class Transcription:
     # --- what the REST layer and the call ask for ------------------------------------------
 
     def properties(self) -> dict[str, Any]:
+        """As GET call shows it: the locale in use while it runs; once stopped, the call's
+        own locale again (as recorded)."""
         types = ["final", "intermediate"] if self.setup.intermediate else ["final"]
         return {
             "id": self.subscription_id,
@@ -132,10 +134,16 @@ class Transcription:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _end(self) -> asyncio.Task[None] | None:
-        task, self._task = self._task, None
+    def _inactive(self) -> None:
+        """The subscription is off: the call's own locale and model are in force again."""
         self.state = "inactive"
         self.stream = None
+        self.locale = self.setup.locale
+        self.model_id = self.setup.model_id
+
+    def _end(self) -> asyncio.Task[None] | None:
+        task, self._task = self._task, None
+        self._inactive()
         merged, self._merged = self._merged, None
         if merged is not None:
             merged.close()
@@ -233,6 +241,7 @@ class Transcription:
             headers=self._headers,
             metadata=self._metadata,
             feed=feed,
+            allow=self._audible,
             on_connected=connected,
             on_interrupted=lambda: self._emit_update(
                 "transcriptionUpdated", "streamConnectionInterrupted", _INTERRUPTED
@@ -294,9 +303,16 @@ class Transcription:
     ) -> None:
         if self._task is me:  # not superseded by a stop or a new start meanwhile
             self._task = None
-            self.state = "inactive"
-            self.stream = None
+            self._inactive()
         self._emit_row(key, operation_context, callback_uri, message)
+
+    def _audible(self, packet: dict[str, Any]) -> bool:
+        """Nothing a participant on hold says is transcribed (our choice: no recording shows
+        what the service sends meanwhile)."""
+        data = packet.get("transcriptionData")
+        if not isinstance(data, dict):
+            return True
+        return data.get("participantRawID") not in self.call.server.held
 
     def _headers(self) -> dict[str, str]:
         return {

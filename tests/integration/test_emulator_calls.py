@@ -63,13 +63,14 @@ async def test_pstn_call_connects_with_ordered_signed_callbacks(
         assert props.source_caller_id_number.raw_id == "4:+15550199"
         assert props.source_display_name == "Operator Console"
         assert props.correlation_id
-        assert props.server_call_id
+        assert props.server_call_id is None  # as recorded: a create answer does not carry it
 
         connected = await receiver.wait_for("CallConnected", call_id)
         updated = await receiver.wait_for("ParticipantsUpdated", call_id)
         conn = client.get_call_connection(call_id)
         now = await conn.get_call_properties()
         assert now.call_connection_state == "connected"
+        assert now.server_call_id
         await conn.hang_up(is_for_everyone=False)
         disconnected = await receiver.wait_for("CallDisconnected", call_id)
         with pytest.raises(HttpResponseError) as info:
@@ -94,7 +95,7 @@ async def test_pstn_call_connects_with_ordered_signed_callbacks(
         assert (event["specversion"], event["datacontenttype"]) == ("1.0", "application/json")
         assert event["data"]["publicEventType"] == event["type"]
         assert event["data"]["callConnectionId"] == call_id
-        assert event["data"]["serverCallId"] == props.server_call_id
+        assert event["data"]["serverCallId"] == now.server_call_id
         assert event["data"]["correlationId"] == props.correlation_id
         assert event["data"]["version"] == API_VERSION
         parsed = CloudEvent.from_dict(event)  # what the official samples do
@@ -187,9 +188,11 @@ async def test_connect_call_joins_existing_call(emulator: Emulator, receiver: Re
             receiver.url(), server_call_id="aHR0cHM6Ly9leGFtcGxlL2NvbnYvMQ", operation_context="c"
         )
         assert props.call_connection_state == "connecting"
-        assert props.server_call_id == "aHR0cHM6Ly9leGFtcGxlL2NvbnYvMQ"
+        assert props.server_call_id is None  # as recorded: a connect answer does not carry it
+        assert props.targets == []
         connected = await receiver.wait_for("CallConnected", props.call_connection_id)
         assert connected.data["operationContext"] == "c"
+        assert connected.data["serverCallId"] == "aHR0cHM6Ly9leGFtcGxlL2NvbnYvMQ"
         await client.get_call_connection(props.call_connection_id).hang_up(True)
 
 

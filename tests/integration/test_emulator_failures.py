@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from azure.communication.callautomation import (
     CommunicationUserIdentifier,
+    MicrosoftTeamsUserIdentifier,
     PhoneNumberIdentifier,
     StreamingTransportType,
     TranscriptionOptions,
@@ -27,6 +28,8 @@ from tests.integration.conftest import Receiver, WsRecorder, aio_client
 
 COGNITIVE = "https://my-cog.cognitiveservices.azure.com/"
 USER = CommunicationUserIdentifier("8:acs:ffff_0001")
+# Setup-time start: not to an ACS user, where a 1:1 call never starts (as the service).
+TEAMS_USER = MicrosoftTeamsUserIdentifier("0f1e2d3c-ffff-ffff-ffff-000000000001")
 
 
 def transcription(url: str, *, start: bool = False, locale: str = "en-US") -> TranscriptionOptions:
@@ -140,7 +143,7 @@ async def test_transcription_url_or_cognitive_endpoint_not_set_at_setup(
 
         # Asked to start on connect without a speech service: the failure comes as an event.
         props = await client.create_call(
-            USER, receiver.url(), transcription=transcription(ws_server.url(), start=True)
+            TEAMS_USER, receiver.url(), transcription=transcription(ws_server.url(), start=True)
         )
         await assert_failed_event(receiver, props.call_connection_id, "cognitive_not_set")
         await client.get_call_connection(props.call_connection_id).hang_up(True)
@@ -200,7 +203,7 @@ async def test_websocket_cannot_be_established(
     async with aio_client(emulator, retry_total=0) as client:
         nobody = f"ws://127.0.0.1:{_closed_port()}/ws/transcription/x"
         props = await client.create_call(
-            USER,
+            TEAMS_USER,
             receiver.url(),
             cognitive_services_endpoint=COGNITIVE,
             transcription=transcription(nobody, start=True),

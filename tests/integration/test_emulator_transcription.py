@@ -10,6 +10,7 @@ from typing import Any
 
 from azure.communication.callautomation import (
     CommunicationUserIdentifier,
+    MicrosoftTeamsUserIdentifier,
     PhoneNumberIdentifier,
     StreamingTransportType,
     TranscriptionOptions,
@@ -42,6 +43,8 @@ COGNITIVE = "https://my-cog.cognitiveservices.azure.com/"
 CALLER_ID = PhoneNumberIdentifier("+15550199")
 CUSTOM_MODEL = "11111111-2222-3333-4444-555555555555"  # known to the test emulators
 OK = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
+# Setup-time start: not to an ACS user, where a 1:1 call never starts (as the service).
+TEAMS_USER = MicrosoftTeamsUserIdentifier("0f1e2d3c-aaaa-bbbb-cccc-000000000002")
 
 
 def options(ws: WsRecorder, *, start: bool, query: str = "") -> TranscriptionOptions:
@@ -183,7 +186,8 @@ async def test_start_update_stop_with_aio_and_sync_clients(
         }
         await asyncio.wait_for(ws_server.connections[0].closed.wait(), 5)
 
-        # Starting again opens a new connection with fresh metadata in the locale in force.
+        # Starting again opens a new connection with fresh metadata. A stop puts the call's own
+        # locale back in force (GET shows it right after the stop, as recorded).
         await conn.start_transcription()
         await receiver.wait_for("TranscriptionStarted", call_id, count=2)
         second = await ws_server.wait(
@@ -192,7 +196,7 @@ async def test_start_update_stop_with_aio_and_sync_clients(
         assert second
         meta = ws_server.connections[1].packets[0]
         assert meta["kind"] == "TranscriptionMetadata"
-        assert meta["transcriptionMetadata"]["locale"] == "fr-FR"
+        assert meta["transcriptionMetadata"]["locale"] == "en-US"
         await conn.hang_up(is_for_everyone=True)
     types = [c.type for c in receiver.of(call_id)]
     assert types.index("TranscriptionStopped") < len(types) - 1 - types[::-1].index(
@@ -212,7 +216,7 @@ async def test_custom_speech_model_is_accepted_and_echoed(
             speech_recognition_model_endpoint_id=CUSTOM_MODEL,
         )
         props = await client.create_call(
-            CommunicationUserIdentifier("8:acs:aaaa_0002"),
+            TEAMS_USER,
             receiver.url(),
             cognitive_services_endpoint=COGNITIVE,
             transcription=opts,
@@ -250,7 +254,8 @@ async def test_net_spelling_of_the_model_id_is_accepted(
     emulator: Emulator, receiver: Receiver, ws_server: WsRecorder
 ) -> None:
     body = {
-        "targets": [{"rawId": "8:acs:aaaa_0003", "communicationUser": {"id": "8:acs:aaaa_0003"}}],
+        "targets": [{"rawId": "4:+15550100003", "phoneNumber": {"value": "+15550100003"}}],
+        "sourceCallerIdNumber": {"value": "+15550199"},
         "callbackUri": receiver.url(),
         "callIntelligenceOptions": {"cognitiveServicesEndpoint": COGNITIVE},
         "transcriptionOptions": {
@@ -323,7 +328,7 @@ async def test_peer_closing_the_socket_is_survived(
     ws_server.close_after = 6  # the application drops the first connection mid-call
     async with aio_client(emulator) as client:
         props = await client.create_call(
-            CommunicationUserIdentifier("8:acs:aaaa_0004"),
+            TEAMS_USER,
             receiver.url(),
             cognitive_services_endpoint=COGNITIVE,
             transcription=options(ws_server, start=True),
@@ -337,7 +342,7 @@ async def test_injected_network_drop_is_survived(
 ) -> None:
     async with aio_client(emulator) as client:
         props = await client.create_call(
-            CommunicationUserIdentifier("8:acs:aaaa_0005"),
+            TEAMS_USER,
             receiver.url(),
             cognitive_services_endpoint=COGNITIVE,
             transcription=options(ws_server, start=True),
@@ -396,7 +401,7 @@ async def test_scripted_faults_fail_transcription_and_end_the_call(
     emulator = await make_emulator(scenario=str(scenario), hangup_after_script=False)
     async with aio_client(emulator) as client:
         props = await client.create_call(
-            CommunicationUserIdentifier("8:acs:aaaa_0006"),
+            TEAMS_USER,
             receiver.url(),
             cognitive_services_endpoint=COGNITIVE,
             transcription=options(ws_server, start=True),
