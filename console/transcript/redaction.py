@@ -113,10 +113,10 @@ def _find(text: str) -> list[Entity]:
         found.append(Entity(EMAIL, tokens[first].start, tokens[last].end))
     for first, last in spelled(tokens, taken):
         found.append(Entity(SPELLED, tokens[first].start, tokens[last].end))
-    if _has_digit(text):
+    if _has_digit(text):  # every near miss and IBAN has a digit
         for s, e in find_ibans(text, tokens, taken):
             found.append(Entity(ACCOUNT, s, e))
-    mark_near_misses(text, tokens, taken)
+        mark_near_misses(text, tokens, taken)
     for kind, s, e in find_numbers(text, tokens, taken):
         found.append(Entity(kind, s, e))
     found.sort(key=lambda e: e.start)

@@ -127,67 +127,92 @@ def _is_number(t: Token) -> bool:
 # --- spelled letters ---------------------------------------------------------------------------
 
 _SPELL_TRIGGERS = frozenset({"that's", "thats", "spelled", "spelt", "spell", "spelling"})
-# Between the trigger and the letters: "spelled as", "that's, um,", "spelled: D-A-N-A".
-_SPELL_LEAD = frozenset({"as", "like", "it's", "its"}) | FILLERS
-_SPELL_GAP = frozenset({"-", ".", ",", ":", '"', "'", "–"})
+# Between the trigger and the letters: "spelled as", "that's, um,", "spelled: D-A-N-A",
+# "let me spell that out for you".
+_SPELL_LEAD = (
+    _wordset("as like it's its it that out for you is again so ok okay yes yeah sure the name")
+    | FILLERS
+    | {":", ",", "-", '"'}
+)
+_SPELL_GAP = frozenset({"-", ".", ",", ":", '"', "'", "–", "/"})
 _REPEATED = {"double": 2, "triple": 3}
+# Letters after a trigger, and on their own (a name spelled with no "that's" before it).
+_MIN_AFTER_TRIGGER = 3
+_MIN_ALONE = 4
+
+
+def _letters(tokens: list[Token], j: int, taken: list[bool]) -> tuple[int, int, int]:
+    """The letters spelled from ``tokens[j]``: (first index, last index, how many letters)."""
+    n = len(tokens)
+    letters = 0
+    first = last = -1
+    while j < n and not taken[j]:
+        tok = tokens[j]
+        if tok.kind == WORD and len(tok.low) == 1:
+            count, upto = 1, j
+        elif (
+            tok.low in _REPEATED
+            and j + 1 < n
+            and not taken[j + 1]
+            and tokens[j + 1].kind == WORD
+            and len(tokens[j + 1].low) == 1
+        ):
+            count, upto = _REPEATED[tok.low], j + 1  # "double l"
+        elif letters and ((tok.kind == PUNCT and tok.low in _SPELL_GAP) or tok.low in FILLERS):
+            j += 1
+            continue
+        else:
+            break
+        if first < 0:
+            first = j
+        letters += count
+        last = upto
+        j = upto + 1
+        # "d as in david": the word said for the letter is part of the spelling.
+        if (
+            j + 2 < n
+            and tokens[j].low == "as"
+            and tokens[j + 1].low == "in"
+            and tokens[j + 2].kind == WORD
+            and not taken[j + 2]
+        ):
+            last = j + 2
+            j += 3
+    return first, last, letters
 
 
 def spelled(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int]]:
-    """Token index ranges of three or more letters spelled after "that's" / "spelled"."""
+    """Token index ranges of letters spelled out: three or more after "that's" / "spelled",
+    four or more anywhere."""
     found: list[tuple[int, int]] = []
     n = len(tokens)
     k = 0
     while k < n:
         t = tokens[k]
-        trigger = t.low in _SPELL_TRIGGERS or (
-            t.low == "is" and k > 0 and tokens[k - 1].low == "that"
-        )
-        k += 1
-        if not trigger or t.kind != WORD:
+        if taken[k] or t.kind != WORD:
+            k += 1
             continue
-        j = k
-        while j < n and not taken[j] and (tokens[j].low in _SPELL_LEAD or tokens[j].low in ":,"):
-            j += 1
-        letters = 0
-        first = last = -1
-        while j < n and not taken[j]:
-            tok = tokens[j]
-            if tok.kind == WORD and len(tok.low) == 1:
-                count, upto = 1, j
-            elif (
-                tok.low in _REPEATED
-                and j + 1 < n
-                and not taken[j + 1]
-                and tokens[j + 1].kind == WORD
-                and len(tokens[j + 1].low) == 1
-            ):
-                count, upto = _REPEATED[tok.low], j + 1  # "double l"
-            elif letters and ((tok.kind == PUNCT and tok.low in _SPELL_GAP) or tok.low in FILLERS):
+        if t.low in _SPELL_TRIGGERS or (t.low == "is" and k > 0 and tokens[k - 1].low == "that"):
+            j = k + 1
+            lead = 0
+            while j < n and not taken[j] and lead < 5 and tokens[j].low in _SPELL_LEAD:
                 j += 1
-                continue
-            else:
-                break
-            if first < 0:
-                first = j
-            letters += count
-            last = upto
-            j = upto + 1
-            # "d as in david": the word said for the letter is part of the spelling.
-            if (
-                j + 2 < n
-                and tokens[j].low == "as"
-                and tokens[j + 1].low == "in"
-                and tokens[j + 2].kind == WORD
-                and not taken[j + 2]
-            ):
-                last = j + 2
-                j += 3
-        if letters >= 3:
+                lead += 1
+            least = _MIN_AFTER_TRIGGER
+        elif len(t.low) == 1 or t.low in _REPEATED:
+            j = k
+            least = _MIN_ALONE
+        else:
+            k += 1
+            continue
+        first, last, letters = _letters(tokens, j, taken)
+        if letters >= least:
             found.append((first, last))
             for i in range(first, last + 1):
                 taken[i] = True
             k = last + 1
+        else:
+            k = max(k + 1, last + 1)
     return found
 
 

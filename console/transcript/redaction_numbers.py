@@ -44,6 +44,7 @@ _NEAR_MISS = re.compile(
     | (?<![\w.,])\d{1,3}(?:,\d{3})+(?:[.]\d+)?                  # 12,500 / 1,299.99
     | (?<![\w.])\d+[.]\d+(?![.]?\d)                             # decimals: 49.99 (not 425.555.0100)
     | \d+(?:[.]\d+)?\s?%                                        # percentages
+    | (?<![\w.])\d{1,3}(?:[.]\d{1,3}){3}(?![.]?\d)               # IP addresses
     | (?<![\w-])(?=[\w-]*[^\W\d_])(?=[\w-]*\d)\w+(?:-\w+)*      # codes: ORD-55812, 10th
     """,
     re.VERBOSE,
@@ -248,7 +249,14 @@ def _scan(tokens: list[Token], i: int, taken: list[bool]) -> _Run | None:
                     and tokens[k + 1].start == g.end
                 ):
                     break
-                if g.low == "," and (k + 1 >= n or tokens[k + 1].start == g.end):
+                # A comma joins spoken groups ("four four seven two, one two ..."), never
+                # written ones ("2019, 2020").
+                if g.low == "," and (
+                    prev.kind == DIGITS
+                    or k + 1 >= n
+                    or tokens[k + 1].kind == DIGITS
+                    or tokens[k + 1].start == g.end
+                ):
                     break
                 if g.low == ")" and prev.kind == DIGITS and prev.end == g.start:
                     run.last = k  # the closing bracket of "(425)" belongs to the number
@@ -366,6 +374,9 @@ def _classify(text: str, tokens: list[Token], run: _Run) -> str | None:
         return CARD
     if _phone_shaped(run):
         return PHONE
+    # "1250000": a round written number with no telling word is an amount.
+    if len(run.groups) == 1 and not run.spoken and d.endswith("0000") and context is None:
+        return None
     # "XPS 139320": digits after a product name are a model number.
     if before is not None and before.kind == WORD and before.low not in _NOT_MODELS:
         word = text[before.start : before.end]

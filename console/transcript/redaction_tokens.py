@@ -108,6 +108,7 @@ CONTEXT_WORDS: dict[str, str] = {
             "dial",
             "fax",
             "whatsapp",
+            "area",
         ),
         "PHONE",
     ),
@@ -230,6 +231,9 @@ UNIT_WORDS = frozenset(
         "users",
         "copies",
         "bytes",
+        "degrees",
+        "feet",
+        "inches",
     }
 )
 # A number preceded by one of these is an amount.

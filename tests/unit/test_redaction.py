@@ -244,6 +244,8 @@ def test_sort_code_and_account_are_two_entities() -> None:
         ("that's um d a uh n a", "d a uh n a"),
         ("that's d as in david a n a", "d as in david a n a"),
         ("spelled D.A.N.A", "D.A.N.A"),
+        ("let me spell that out for you, K-O-W-A-L", "K-O-W-A-L"),
+        ("my name is Dana, D A N A.", "D A N A"),  # four letters need no trigger
     ],
 )
 def test_spelled_letters(text: str, covered: str) -> None:
@@ -255,7 +257,7 @@ def test_spelled_letters(text: str, covered: str) -> None:
     [
         "that's great thanks",
         "that's a b",  # two letters
-        "my name is W H I T",  # no trigger
+        "plug it into the U S B port",  # three letters and no trigger
         "that's a lot",
     ],
 )
@@ -293,6 +295,9 @@ def test_not_spelled(text: str) -> None:
         "call at 9:05:12",
         "zip code 98052-6399",
         "a total of 1250000 dollars",
+        "about 1250000 of them",
+        "the router is at 192.168.1.254",
+        "in 2019, 2020 and 2021",
     ],
 )
 def test_near_misses_are_kept(text: str) -> None:
