@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from console.transcript.redaction_tokens import DIGITS, FILLERS, PUNCT, WORD, Token
+from console.transcript.redaction_tokens import DIGITS, FILLERS, PUNCT, WORD, Token, take_span
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -136,6 +136,8 @@ _SPELL_LEAD = (
 )
 _SPELL_GAP = frozenset({"-", ".", ",", ":", '"', "'", "–", "/"})
 _REPEATED = {"double": 2, "triple": 3}
+# Said between spelled letters: "o apostrophe b r i e n", "s m i t h dash j o n e s".
+_SPELLED_MARKS = frozenset({"dash", "hyphen", "apostrophe", "space"})
 # Letters after a trigger, and on their own (a name spelled with no "that's" before it).
 _MIN_AFTER_TRIGGER = 3
 _MIN_ALONE = 4
@@ -158,7 +160,11 @@ def _letters(tokens: list[Token], j: int, taken: list[bool]) -> tuple[int, int, 
             and len(tokens[j + 1].low) == 1
         ):
             count, upto = _REPEATED[tok.low], j + 1  # "double l"
-        elif letters and ((tok.kind == PUNCT and tok.low in _SPELL_GAP) or tok.low in FILLERS):
+        elif letters and (
+            (tok.kind == PUNCT and tok.low in _SPELL_GAP)
+            or tok.low in FILLERS
+            or tok.low in _SPELLED_MARKS
+        ):
             j += 1
             continue
         else:
@@ -222,7 +228,5 @@ def written_emails(text: str, tokens: list[Token], taken: list[bool]) -> list[tu
     for m in EMAIL_RE.finditer(text):
         s, e = m.span()
         found.append((s, e))
-        for i, t in enumerate(tokens):
-            if t.start < e and t.end > s:
-                taken[i] = True
+        take_span(tokens, taken, s, e)
     return found

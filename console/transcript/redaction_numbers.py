@@ -4,11 +4,11 @@ account or sort code, an SSN, or nothing to hide (a time, a price, a date, a qua
 an order number).
 
 A run is a sequence of digit groups and spoken numbers joined by what people put between the
-groups of one number: spaces, dashes, dots (425.555.0100), brackets, a comma and a pause,
-hesitations. Display-form numbers that are never identifiers are found first by one regex
-(``_NEAR_MISS``) and kept out of runs. What a run is follows from its digits (how many, Luhn,
-phone number plans), its written grouping, and the nearest word that says what it is ("card",
-"phone", "account", "social", "order", ...).
+groups of one number: spaces, dashes (written or said), dots (425.555.0100), brackets, a comma
+between spoken groups, hesitations. Display-form numbers that are never identifiers are found
+first by one regex (``_NEAR_MISS``) and kept out of runs. What a run is follows from its digits
+(how many, Luhn, phone number plans), its grouping, and the nearest word that says what it is
+("card", "phone", "account", "social", "order", ...).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from console.transcript.redaction_tokens import (
     CURRENCY_WORDS,
     DIGITS,
     FILLERS,
+    KEEP,
     MULTIPLIERS,
     PUNCT,
     REPEATS,
@@ -30,6 +31,7 @@ from console.transcript.redaction_tokens import (
     UNITS,
     WORD,
     Token,
+    take_span,
 )
 
 # Written numbers that are never identifiers: their tokens never join a digit run.
@@ -56,6 +58,7 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b
 # Punctuation that may join the groups of one number.
 _JOINERS = frozenset({"-", "–", "—", "(", ")", ",", "."})
 _SPOKEN_JOINERS = frozenset({"dash", "hyphen"})
+_DASHES = frozenset({"-", "–", "—"}) | _SPOKEN_JOINERS
 # Upper-case words before digits that are not product or model names.
 _NOT_MODELS = frozenset({"id", "pin", "no", "nr", "num", "acc", "a", "i", "ok", "okay"})
 
@@ -94,9 +97,7 @@ def find_ibans(text: str, tokens: list[Token], taken: list[bool]) -> list[tuple[
         if _iban_ok(m.group().replace(" ", "")):
             s, e = m.span()
             found.append((s, e))
-            for i, t in enumerate(tokens):
-                if t.start < e and t.end > s:
-                    taken[i] = True
+            take_span(tokens, taken, s, e)
     return found
 
 
@@ -124,6 +125,7 @@ class _Run:
     plus: bool = False
     elements: int = 0
     pieces: list[str] = field(default_factory=list)  # each element's digits
+    dashed: tuple[int, ...] = ()  # digits between dashes
     amounts: int = 0  # elements that are cardinal amounts ("two hundred fifty thousand")
 
 
@@ -214,6 +216,7 @@ def _scan(tokens: list[Token], i: int, taken: list[bool]) -> _Run | None:
     run = _Run(first=i, last=i, plus=plus)
     digits: list[str] = []
     groups: list[int] = []
+    dashed: list[int] = [0]  # digits between dashes, written or spoken: 123-45-6789
     prev: Token | None = None
     while j < n and not taken[j]:
         tok = tokens[j]
@@ -233,10 +236,18 @@ def _scan(tokens: list[Token], i: int, taken: list[bool]) -> _Run | None:
             break
         run.elements += 1
         run.pieces.append(digits[-1])
+        dashed[-1] += len(digits[-1])
         run.last = nxt_j - 1
         prev = tokens[run.last]
         # What joins this group to the next one, if anything does.
         k = nxt_j
+        if (
+            groups == [2, 2, 2]
+            and k == run.first + 5
+            and tokens[run.first + 1].low == "-"
+            and (k >= n or tokens[k].kind == DIGITS)
+        ):
+            break  # a sort code, 20-00-00, ends where an account number after it starts
         gap = 0
         while k < n and not taken[k] and gap < 3:
             g = tokens[k]
@@ -264,6 +275,8 @@ def _scan(tokens: list[Token], i: int, taken: list[bool]) -> _Run | None:
                 pass
             else:
                 break
+            if g.low in _DASHES:
+                dashed.append(0)
             k += 1
             gap += 1
         j = k
@@ -271,6 +284,7 @@ def _scan(tokens: list[Token], i: int, taken: list[bool]) -> _Run | None:
         return None
     run.digits = "".join(digits)
     run.groups = tuple(groups)
+    run.dashed = tuple(d for d in dashed if d)
     return run
 
 
@@ -289,10 +303,14 @@ def _context(tokens: list[Token], run: _Run) -> str | None:
                 return SSN
             words += 1
         k -= 1
+    # After the run, only up to the next number: a word beyond it speaks of that one
+    # ("3782 822463 10005, expiry 10/27").
     k = run.last + 1
     words = 0
     while k < len(tokens) and words < 6:
         t = tokens[k]
+        if t.kind == DIGITS or t.low in _STARTERS:
+            break
         if t.kind == WORD:
             kind = CONTEXT_WORDS.get(t.low)
             if kind is not None:
@@ -353,25 +371,22 @@ def _classify(text: str, tokens: list[Token], run: _Run) -> str | None:
         return None
     if run.plus:
         return PHONE if n <= 15 else ACCOUNT
-    if run.groups == (3, 2, 4) and not run.spoken:
+    if (run.groups == (3, 2, 4) and not run.spoken) or run.dashed == (3, 2, 4):
         return SSN
     context = _context(tokens, run)
-    if context == "KEEP":
-        return None
+    # A card is 13 to 19 digits that pass the Luhn check, whatever is said around them (a
+    # number that fails it is some other number, an account at most).
     card_shaped = run.spoken or len(run.groups) == 1 or min(run.groups[:-1]) >= 3
-    card = 13 <= n <= 19 and card_shaped and luhn_ok(d)
-    if card and context not in (ACCOUNT, PHONE, SSN):
+    if 13 <= n <= 19 and card_shaped and luhn_ok(d) and not (context == PHONE and n <= 15):
         return CARD
-    if context == CARD and 13 <= n <= 19:
-        return CARD
+    if context == KEEP:
+        return None
     if context == SSN and n == 9:
         return SSN
     if context == PHONE and 7 <= n <= 15:
         return PHONE
     if context == ACCOUNT:
         return ACCOUNT
-    if card:
-        return CARD
     if _phone_shaped(run):
         return PHONE
     # "1250000": a round written number with no telling word is an amount.

@@ -7,6 +7,7 @@ tokens are separated by whitespace exactly when the first one's end is before th
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
@@ -37,6 +38,14 @@ def tokenize(text: str) -> list[Token]:
         else:
             append(Token(PUNCT, m.group(), m.start(), m.end()))
     return tokens
+
+
+def take_span(tokens: list[Token], taken: list[bool], start: int, end: int) -> None:
+    """Mark the tokens that overlap text[start:end] as taken."""
+    i = bisect.bisect_right(tokens, start, key=lambda t: t.end)
+    while i < len(tokens) and tokens[i].start < end:
+        taken[i] = True
+        i += 1
 
 
 # Hesitations a speaker puts between groups of digits or letters.
@@ -87,6 +96,9 @@ MULTIPLIERS = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion"
 REPEATS = {"double": 2, "triple": 3, "treble": 3}
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS)
 
+# The context of numbers the operator needs (order, ticket, model numbers...): never masked.
+KEEP = "KEEP"
+
 # Words that say what the digits near them are. The nearest one wins.
 CONTEXT_WORDS: dict[str, str] = {
     **dict.fromkeys(
@@ -109,6 +121,9 @@ CONTEXT_WORDS: dict[str, str] = {
             "fax",
             "whatsapp",
             "area",
+            "line",
+            "extension",
+            "ext",
         ),
         "PHONE",
     ),
@@ -150,8 +165,6 @@ CONTEXT_WORDS: dict[str, str] = {
             "zip",
             "postcode",
             "postal",
-            "extension",
-            "ext",
             "flight",
             "room",
             "version",
@@ -164,7 +177,7 @@ CONTEXT_WORDS: dict[str, str] = {
             "expiration",
             "dated",
         ),
-        "KEEP",
+        KEEP,
     ),
 }
 

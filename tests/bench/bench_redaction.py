@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from console.transcript.redaction import ENTITY_TYPES, Entity, find_entities  # noqa: E402
+from console.acs.streaming import Word  # noqa: E402
+from console.transcript.redaction import (  # noqa: E402
+    ENTITY_TYPES,
+    Entity,
+    find_entities,
+    redact_text,
+    redact_words,
+)
 
 CORPUS = ROOT / "tests" / "fixtures" / "redaction" / "corpus.jsonl"
 
@@ -118,16 +125,28 @@ def table(result: Score) -> str:
     return "\n".join(rows)
 
 
-def time_per_utterance(utterances: Sequence[Utterance], repeat: int) -> float:
-    """Microseconds per utterance, best of ``repeat`` passes over the corpus."""
+def _best(run: Callable[[], object], repeat: int) -> float:
     best = float("inf")
-    texts = [u.text for u in utterances]
     for _ in range(repeat):
         t0 = time.perf_counter()
-        for text in texts:
-            find_entities(text)
+        run()
         best = min(best, time.perf_counter() - t0)
-    return best / len(texts) * 1e6
+    return best
+
+
+def timings(utterances: Sequence[Utterance], repeat: int) -> dict[str, float]:
+    """Microseconds per utterance for each entry point, best of ``repeat`` passes."""
+    texts = [u.text for u in utterances]
+    # Words as the service sends them: one per token, 0.4 s each.
+    phrases = [
+        [Word(w, i * 5_000_000, 4_000_000) for i, w in enumerate(text.split())] for text in texts
+    ]
+    per = 1e6 / len(texts)
+    return {
+        "find_entities": _best(lambda: [find_entities(t) for t in texts], repeat) * per,
+        "redact_text": _best(lambda: [redact_text(t) for t in texts], repeat) * per,
+        "redact_words": _best(lambda: [redact_words(w) for w in phrases], repeat) * per,
+    }
 
 
 def _show(kind: str, items: list[tuple[Utterance, Entity]]) -> None:
@@ -158,8 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         if subset:
             r = evaluate(subset)
             print(f"\n{form}: precision {r.overall.precision:.3f}, recall {r.overall.recall:.3f}")
-    us = time_per_utterance(utterances, args.repeat)
-    print(f"\ntime: {us:.1f} µs per utterance (mean over the corpus, best of {args.repeat})")
+    print(f"\ntime per utterance (mean over the corpus, best of {args.repeat} passes):")
+    for name, us in timings(utterances, args.repeat).items():
+        print(f"  {name:14} {us:6.1f} µs")
+    # One long text: the time per word must not grow with the length.
+    joined = " ".join(u.text for u in utterances)
+    for times in (1, 4):
+        text = " ".join([joined] * times)
+        us = _best(lambda text=text: find_entities(text), 3) * 1e6
+        words = len(text.split())
+        print(f"  one {words}-word text: {us / 1000:.1f} ms, {us / words:.2f} µs per word")
     if args.show_errors:
         _show("missed", result.misses)
         _show("false positives", result.false_positives)

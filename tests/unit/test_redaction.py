@@ -80,9 +80,9 @@ def test_card_in_display_form(text: str, covered: str) -> None:
         "four one one one one one one one one one one one one one one one",
         "five five oh oh oh oh oh oh oh oh oh oh oh oh oh four",
         "forty one eleven eleven eleven eleven eleven eleven eleven",
-        "four one one one um one one one one uh one one one one one one one",
+        "four one one one um one one one one uh one one one one one one one one",
         "fifty five double oh double oh double oh double oh double oh double oh oh four",
-        "sixty oh eleven eleven eleven eleven eleven eleven seventeen",
+        "sixty eleven eleven eleven eleven eleven eleven seventeen",
     ],
 )
 def test_card_in_spoken_form(text: str) -> None:
@@ -94,9 +94,22 @@ def test_a_luhn_valid_run_is_a_card_without_context() -> None:
     assert types("ok 4111 1111 1111 1111") == ["CARD"]
 
 
-def test_a_luhn_failing_run_is_a_card_only_where_a_card_is_spoken_of() -> None:
-    assert types("my card is 4472 1234 5678 9012") == ["CARD"]
-    assert types("the number is 4472 1234 5678 9012") == ["ACCOUNT"]
+def test_a_luhn_failing_run_is_never_a_card_but_still_masked() -> None:
+    assert types("my card is 4472 1234 5678 9012") == ["ACCOUNT"]
+    assert types(
+        "the card is four one one one one one one one one one one one one one one two"
+    ) == ["ACCOUNT"]
+
+
+def test_words_after_a_card_speak_of_what_follows_it() -> None:
+    assert types("3782 822463 10005, expiry 10/27, and the CID is 1234.") == ["CARD"]
+    assert types(
+        "read back four one one one one one one one one one one one one one one one "
+        "expiry oh four twenty seven"
+    ) == ["CARD"]
+    # ... but a telling word with no number after it speaks of the one before.
+    assert types("55812345 is my order number") == []
+    assert types("6011 1111 1111 1117 is my order number") == ["CARD"]  # Luhn wins
 
 
 # --- phones ----------------------------------------------------------------------------------
@@ -122,6 +135,12 @@ def test_a_luhn_failing_run_is_a_card_only_where_a_card_is_spoken_of() -> None:
 )
 def test_phone_in_display_form(number: str) -> None:
     assert only(f"You can reach us on {number} today.") == ("PHONE", number)
+
+
+def test_a_number_with_an_extension_is_a_phone() -> None:
+    assert only("The office line is 020 7946 0412, extension 22.") == ("PHONE", "020 7946 0412")
+    spoken = "three oh three five five five oh one nine two"
+    assert only(f"work number {spoken} extension four one two") == ("PHONE", spoken)
 
 
 def test_a_short_local_number_is_a_phone() -> None:
@@ -201,6 +220,9 @@ def test_ssn_in_spoken_form() -> None:
     spoken = "one two three four five six seven eight nine"
     assert only(f"my social is {spoken}") == ("SSN", spoken)
     assert only(f"my s s n is {spoken}") == ("SSN", spoken)
+    # The 3-2-4 shape said with dashes needs no context.
+    dashed = "nine eight seven dash six five dash four three two one"
+    assert only(f"it's {dashed}") == ("SSN", dashed)
 
 
 # --- accounts and sort codes -----------------------------------------------------------------
@@ -225,6 +247,12 @@ def test_account_in_spoken_form() -> None:
     assert only(f"my account number is {spoken} ok") == ("ACCOUNT", spoken)
 
 
+def test_written_sort_code_and_account_are_two_entities() -> None:
+    text = "Sort code and account: 60-16-13 31926819."
+    assert [text[e.start : e.end] for e in find_entities(text)] == ["60-16-13", "31926819"]
+    assert only("it's 12-34-56-78") == ("ACCOUNT", "12-34-56-78")
+
+
 def test_sort_code_and_account_are_two_entities() -> None:
     text = "sort code twelve thirty four fifty six account one two three four five six seven eight"
     assert types(text) == ["ACCOUNT", "ACCOUNT"]
@@ -246,6 +274,8 @@ def test_sort_code_and_account_are_two_entities() -> None:
         ("spelled D.A.N.A", "D.A.N.A"),
         ("let me spell that out for you, K-O-W-A-L", "K-O-W-A-L"),
         ("my name is Dana, D A N A.", "D A N A"),  # four letters need no trigger
+        ("that's o dash b r i e n", "o dash b r i e n"),
+        ("that's O-apostrophe-B R I E N", "O-apostrophe-B R I E N"),
     ],
 )
 def test_spelled_letters(text: str, covered: str) -> None:
