@@ -88,6 +88,9 @@ class Preferences:
     # emulator; with Azure it is billed per minute and needs the tunnel's bandwidth.
     stream_audio_local: bool = True
     stream_audio_azure: bool = False
+    # Where and in which format Save last wrote, per profile ("local" / "azure").
+    save_folders: dict[str, str] = field(default_factory=dict)
+    save_formats: dict[str, str] = field(default_factory=dict)
 
     def stream_audio_for(self, profile_kind: str) -> bool:
         return self.stream_audio_azure if profile_kind == "azure" else self.stream_audio_local

@@ -7,6 +7,7 @@ routes each incoming event and packet to the CallSession it belongs to. No Qt.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.acs.auth import AuthSettings, JwtVerifier, new_url_secret
-from console.acs.calls import CallService, CallServiceOptions
-from console.acs.events import CallEvent, IncomingCall
+from console.acs.calls import CallService, CallServiceError, CallServiceOptions
+from console.acs.events import CallConnected, CallEvent, IncomingCall
 from console.acs.streaming import Packet
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
 from console.config import EventGridSecret, EventGridSecretStore, Profile
@@ -143,6 +144,8 @@ class ConsoleRuntime:
         )
         self.endpoints = _PublicEndpoints(self)
         self._sessions: dict[str, CallSession] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.unrouted_events = 0  # events for no session of this console (counted, dropped)
         self._by_call: dict[str, CallSession] = {}
         self.incoming_calls: Signal[IncomingCall] = Signal("incoming calls")
         self._started = False
@@ -165,6 +168,8 @@ class ConsoleRuntime:
         log.info("listening: %s", self.addresses())
 
     async def stop(self) -> None:
+        if self._tasks:  # late calls being hung up get a moment to reach the service
+            await asyncio.wait(list(self._tasks), timeout=5)
         for session in list(self._sessions.values()):
             session.close()
         self._sessions.clear()
@@ -278,11 +283,33 @@ class ConsoleRuntime:
                 if ctx.startswith("console:"):
                     session = self._sessions.get(ctx.split(":", 1)[1])
             if session is None:
-                log.warning("event %s for an unknown call %s", event.type, event.call_connection_id)
+                self._unrouted(event, query)
                 continue
             if event.call_connection_id:
                 self._by_call.setdefault(event.call_connection_id, session)
             session.handle_events([event])
+
+    def _unrouted(self, event: CallEvent, query: Mapping[str, str] | None) -> None:
+        """An event for no session: counted and logged, never applied to another call. A call
+        this console placed whose session is gone (its setup failed, the operator moved on)
+        connecting after all is hung up, not left running."""
+        self.unrouted_events += 1
+        ccid = event.call_connection_id
+        log.warning("event %s for an unknown call %s", event.type, ccid)
+        ours = bool(query and query.get("session")) or (event.operation_context or "").startswith(
+            "console:"
+        )
+        if isinstance(event, CallConnected) and ours and ccid:
+            log.warning("a call placed by this console connected late; hanging it up")
+            task = asyncio.get_running_loop().create_task(self._hang_up_orphan(ccid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _hang_up_orphan(self, call_connection_id: str) -> None:
+        try:
+            await self.calls.hang_up(call_connection_id)
+        except CallServiceError as exc:
+            log.warning("the late call %s could not be hung up: %s", call_connection_id, exc)
 
     def _on_incoming_call(self, incoming: IncomingCall) -> None:
         self.incoming_calls.emit(incoming)

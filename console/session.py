@@ -204,6 +204,10 @@ class CallSession(CallIntake):
         try:
             info = await request(callback, transcription, media, f"console:{self.id}")
         except CallServiceError as exc:
+            if exc.kind == "timeout" and self.state.call is CallState.CONNECTED:
+                # Only the answer was lost: the call connected meanwhile, and it is this one.
+                log.info("the call connected although its setup request timed out: %s", exc)
+                return
             self._set(call=CallState.FAILED, last_error=exc.operator_text)
             raise self._fail(title, exc.operator_text, str(exc)) from exc
         self._set(call_connection_id=info.call_connection_id)

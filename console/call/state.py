@@ -54,6 +54,7 @@ class Notice:
     title: str
     text: str
     detail: str = ""
+    path: str = ""  # a file the entry is about: the event log offers to open its folder
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,9 +89,15 @@ class AdminApi:
             raise bad_request("Give 'responseDelay': seconds to hold each request (0 for none).")
         if not 0 <= delay <= MAX_RESPONSE_DELAY:
             raise bad_request(f"'responseDelay' must be between 0 and {MAX_RESPONSE_DELAY:g}.")
+        late = body.get("lateAnswers", False)
+        if not isinstance(late, bool):
+            raise bad_request("'lateAnswers' is true or false.")
         self.emu.config.response_delay = float(delay)
-        log.info("Call Automation requests are now held %.2f s", delay)
-        return web.json_response({"responseDelay": self.emu.config.response_delay})
+        self.emu.config.late_answers = late
+        log.info("Call Automation %s are now held %.2f s", "answers" if late else "requests", delay)
+        return web.json_response(
+            {"responseDelay": self.emu.config.response_delay, "lateAnswers": late}
+        )
 
     async def info(self, request: web.Request) -> web.Response:
         info = self.emu.info()

@@ -49,6 +49,8 @@ class EmulatorConfig:
     # A slow network: every Call Automation request is held this long before it is handled;
     # a request whose client gave up meanwhile is dropped unhandled, as if lost on the way.
     response_delay: float = 0.0
+    # With response_delay: handle each request at once and hold only its answer.
+    late_answers: bool = False
     # Participants who speak from a WAV file from call time 0 (raw id, path): --audio RAW=FILE.
     audio: tuple[tuple[str, Path], ...] = ()
     # Server call ids of calls already in progress at start (the scenario playing), for Connect.

@@ -164,6 +164,12 @@ def build_app(emu: Emulator) -> web.Application:
         delay = emu.config.response_delay
         if delay <= 0 or not request.path.startswith(_DELAYED_PREFIX):
             return await handler(request)
+        if emu.config.late_answers:
+            # The request arrives and takes effect at once; only its answer is late, and lost
+            # when the client gave up meanwhile (a timed-out create whose call goes ahead).
+            response = await handler(request)
+            await asyncio.sleep(delay)
+            return response
         await asyncio.sleep(delay)
         transport = request.transport
         if transport is None or transport.is_closing():

@@ -27,7 +27,7 @@ Admin endpoints (HMAC-signed with the same access key, like every other request)
     Make something go wrong now (kinds: ``calls.FAULT_KINDS``); 202, or 400 when it cannot apply.
 ``GET /emulator/info``
     The emulator.json fields without the connection string.
-``POST /emulator/network`` ``{"responseDelay": seconds}``
+``POST /emulator/network`` ``{"responseDelay": seconds, "lateAnswers"?: bool}``
     A slow network: hold every Call Automation request that long (0 turns it off).
 """
 

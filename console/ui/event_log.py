@@ -6,15 +6,17 @@ operator can expand, and the row's tooltip.
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QHeaderView,
+    QLabel,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -31,12 +33,15 @@ class NoticeLike(Protocol):
     title: str
     text: str
     detail: str
+    path: str
 
 
 _LEVEL_MARK = {"info": "●", "warning": "▲", "error": "■"}
 
 
 class EventLog(QTreeWidget):
+    open_folder_requested = Signal(str)  # the file whose folder the operator wants to see
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("EventLog")
@@ -77,6 +82,19 @@ class EventLog(QTreeWidget):
             child.setForeground(1, QBrush(QColor(s.muted)))
             item.addChild(child)
         self.addTopLevelItem(item)
+        path = getattr(notice, "path", "")
+        if path:  # a saved file: the row offers its folder
+            item.setText(2, "")
+            link = QLabel(self)
+            link.setTextFormat(Qt.TextFormat.RichText)
+            link.setText(
+                f'{html.escape(notice.text)} <a href="{html.escape(path)}">Open folder</a>'
+            )
+            link.setToolTip(tip)
+            link.setAccessibleName(notice.text)
+            link.linkActivated.connect(lambda target: self.open_folder_requested.emit(target))
+            self.setItemWidget(item, 2, link)
+            item.setData(2, Qt.ItemDataRole.UserRole, notice.text)
         while self.topLevelItemCount() > MAX_ROWS:
             self.takeTopLevelItem(0)
         self.scrollToItem(item)
@@ -88,7 +106,8 @@ class EventLog(QTreeWidget):
         for i in range(self.topLevelItemCount()):
             item = self.topLevelItem(i)
             level = item.data(0, Qt.ItemDataRole.UserRole)
-            out.append((level, item.text(1).split(" ", 1)[1], item.text(2)))
+            text = item.data(2, Qt.ItemDataRole.UserRole) or item.text(2)
+            out.append((level, item.text(1).split(" ", 1)[1], text))
         return out
 
 

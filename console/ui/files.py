@@ -24,44 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from console.acs.identifiers import short_label
-from console.transcript.export import export, format_for_path, to_text
+from console.transcript.export import export, to_text
 from console.transcript.journal import JournalInfo
 from console.transcript.model import Transcript
 from console.ui.find_bar import FindBar
 from console.ui.icons import app_icon, icon
+from console.ui.save_dialog import ask_save_path
 from console.ui.theme import current_scheme
 from console.ui.transcript_view import TranscriptView
 
 log = logging.getLogger(__name__)
-
-# Filter text -> format. The operator picks the format by filter; the suffix follows.
-SAVE_FILTERS: tuple[tuple[str, str], ...] = (
-    ("Plain text (*.txt)", "txt"),
-    ("JSON transcript, reopenable (*.json)", "json"),
-    ("WebVTT subtitles (*.vtt)", "vtt"),
-    ("SubRip subtitles (*.srt)", "srt"),
-    ("CSV spreadsheet (*.csv)", "csv"),
-)
-
-
-def ask_save_path(parent: QWidget, directory: Path, stem: str) -> tuple[Path, str] | None:
-    """Ask where and in which format to save; None when cancelled."""
-    filters = ";;".join(f for f, _ in SAVE_FILTERS)
-    path, chosen = QFileDialog.getSaveFileName(
-        parent, "Save transcript", str(directory / f"{stem}.txt"), filters, SAVE_FILTERS[0][0]
-    )
-    if not path:
-        return None
-    fmt = dict(SAVE_FILTERS).get(chosen)
-    try:
-        by_suffix = format_for_path(path)
-    except ValueError:
-        by_suffix = None
-    fmt = fmt or by_suffix or "txt"
-    p = Path(path)
-    if by_suffix != fmt:
-        p = p.with_name(p.name + f".{fmt}") if not p.suffix else p.with_suffix(f".{fmt}")
-    return p, fmt
 
 
 def ask_open_path(parent: QWidget, directory: Path) -> Path | None:
@@ -138,7 +110,7 @@ class ReviewWindow(QMainWindow):
         view.addActions([find, by_speaker, combined])
 
     def save_as(self) -> Path | None:
-        choice = ask_save_path(self, self._save_dir, Path(self._title).stem)
+        choice = ask_save_path(self, self._save_dir, Path(self._title).stem, "txt")
         if choice is None:
             return None
         path, fmt = choice

@@ -16,8 +16,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -97,16 +97,13 @@ class MainWindow(QMainWindow):
         self.event_dock = EventLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_dock)
         self.event_log = self.event_dock.log
+        self.event_log.open_folder_requested.connect(
+            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
+        )
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
 
-        self.files = TranscriptFiles(
-            self,
-            data_dir=self.data_dir,
-            current=lambda: self.transcript_view.transcript,
-            notify=self.add_notice,
-            status=lambda text, ms: self.statusBar().showMessage(text, ms),
-        )
+        self.files = TranscriptFiles(self)
         self.settings = WindowSettings(self)
         self.acts = WindowActions(self)
         self.local_audio = self.acts.local_audio
@@ -178,7 +175,7 @@ class MainWindow(QMainWindow):
             stream_audio=self.prefs.stream_audio_for(self.runtime.profile.kind)
         )
         self.session = session
-        self.files.saved_revision = None
+        self.files.new_transcript()
         self._unsubscribe_session = session.subscribe(self._render_state, self.add_notice)
         self.transcript_view.set_transcript(session.transcript)
         self.transcript_view.set_audio(session.audio if session.stream_audio else None)

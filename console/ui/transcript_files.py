@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from console.call.state import Notice
 from console.transcript.export import TranscriptFormatError, load_json
@@ -25,10 +24,13 @@ from console.ui.files import (
     RecoveryDialog,
     ReviewWindow,
     ask_open_path,
-    ask_save_path,
     copy_transcript,
     recovered_title,
 )
+from console.ui.save_dialog import ask_save_path
+
+if TYPE_CHECKING:
+    from console.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +38,26 @@ log = logging.getLogger(__name__)
 class TranscriptFiles(QObject):
     """Files for the transcript the window shows (``current()``), and review windows."""
 
-    def __init__(
-        self,
-        parent: QWidget,
-        *,
-        data_dir: Path,
-        current: Callable[[], Transcript | None],
-        notify: Callable[[Notice], None],
-        status: Callable[[str, int], None],
-    ) -> None:
-        super().__init__(parent)
-        self._parent = parent
-        self.data_dir = data_dir
-        self._current = current
-        self._notify = notify
-        self._status = status
-        # Where Save opens; the app sets it (platform folder, or under --data-dir).
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._parent = self._w = window
+        self.data_dir = window.data_dir
+        # Where Save first opens; the app sets it (platform folder, or under --data-dir).
         self.save_dir: Path | None = None
         self.saved_revision: int | None = None
+        # The file the transcript shown was saved to, and its format: Save writes it again.
+        self.saved_to: tuple[Path, str] | None = None
         self.review_windows: list[ReviewWindow] = []
         self.recovery_dialog: RecoveryDialog | None = None
+
+    def _current(self) -> Transcript | None:
+        return self._w.transcript_view.transcript
+
+    def _notify(self, notice: Notice) -> None:
+        self._w.add_notice(notice)
+
+    def _status(self, text: str, ms: int) -> None:
+        self._w.statusBar().showMessage(text, ms)
 
     def transcripts_dir(self) -> Path:
         d = self.save_dir or self.data_dir / "transcripts"
@@ -63,15 +65,41 @@ class TranscriptFiles(QObject):
         return d
 
     # --- saving -----------------------------------------------------------------------------
+    def new_transcript(self) -> None:
+        """A new call's transcript is shown: it has not been saved anywhere yet."""
+        self.saved_revision = None
+        self.saved_to = None
+
     def save_transcript(self) -> Path | None:
+        """Save (Ctrl+S): again to the same file and format after a first save."""
+        if self.saved_to is not None and self._current() is not None:
+            path, fmt = self.saved_to
+            return self.save_to(path, fmt, again=True)
+        return self.save_transcript_as()
+
+    def save_transcript_as(self) -> Path | None:
+        """Save As (Ctrl+Shift+S): ask, in the folder and format this profile used last."""
         if self._current() is None:
             self._status("There is no transcript to save yet.", 5000)
             return None
+        w = self._w
+        prefs = w.prefs
+        profile = w.runtime.profile.kind if w.runtime is not None else prefs.profile
+        folder = Path(prefs.save_folders.get(profile) or self.transcripts_dir())
+        if not folder.is_dir():
+            folder = self.transcripts_dir()
         stem = "transcript-" + time.strftime("%Y%m%d-%H%M%S")
-        choice = ask_save_path(self._parent, self.transcripts_dir(), stem)
-        return self.save_to(*choice) if choice is not None else None
+        choice = ask_save_path(self._parent, folder, stem, prefs.save_formats.get(profile, "txt"))
+        if choice is None:
+            return None
+        out = self.save_to(*choice)
+        if out is not None:
+            prefs.save_folders[profile] = str(out.parent)
+            prefs.save_formats[profile] = choice[1]
+            w.settings.save_prefs()
+        return out
 
-    def save_to(self, path: Path, fmt: str) -> Path | None:
+    def save_to(self, path: Path, fmt: str, *, again: bool = False) -> Path | None:
         t = self._current()
         if t is None:
             return None
@@ -85,7 +113,9 @@ class TranscriptFiles(QObject):
             self._notify(Notice(time.time(), "error", "Transcript not saved", text, repr(exc)))
             return None
         self.saved_revision = t.revision
-        self._notify(Notice(time.time(), "info", "Transcript saved", f"Saved as {out}."))
+        self.saved_to = (out, fmt)
+        text = f"Saved again to {out} ({fmt.upper()})." if again else f"Saved as {out}."
+        self._notify(Notice(time.time(), "info", "Transcript saved", text, path=str(out)))
         return out
 
     def copy_all(self) -> None:

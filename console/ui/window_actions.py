@@ -27,7 +27,8 @@ class WindowActions:
         files, view, find = w.files, w.transcript_view, w.find_bar
         std = QKeySequence.StandardKey
         self.open = a("&Open transcript…", files.open_transcript, std.Open, "open")
-        self.save = a("&Save transcript…", files.save_transcript, std.Save, "save")
+        self.save = a("&Save transcript", files.save_transcript, std.Save, "save")
+        self.save_as = a("Save transcript &as…", files.save_transcript_as, "Ctrl+Shift+S")
         self.copy = a("&Copy transcript", files.copy_all, "Ctrl+Shift+C", "copy")
         self.recover = a("&Recover unsaved transcripts…", files.offer_recovery)
         self.settings = a("Se&ttings…", w.settings.open_dialog, "Ctrl+,", "settings")
@@ -102,7 +103,7 @@ class WindowActions:
     def _menus(self) -> None:
         mb = self._w.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([self.open, self.save, self.copy, self.recover])
+        m.addActions([self.open, self.save, self.save_as, self.copy, self.recover])
         m.addSeparator()
         m.addAction(self.settings)
         m.addSeparator()

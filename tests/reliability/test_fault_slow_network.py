@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -18,6 +19,7 @@ from console.emulator import hmac_auth
 from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallState, SessionError, TranscriptionState
+from tests.waiting import until
 
 
 class Ticker:
@@ -57,10 +59,12 @@ async def ticker() -> AsyncIterator[Ticker]:
         await t.stop()
 
 
-async def set_response_delay(emu: Emulator, seconds: float) -> dict[str, Any]:
+async def set_response_delay(
+    emu: Emulator, seconds: float, *, late: bool = False
+) -> dict[str, Any]:
     """The emulator's admin endpoint, HMAC-signed like every request to it."""
     url = f"{emu.endpoint}/emulator/network"
-    body = f'{{"responseDelay": {seconds}}}'.encode()
+    body = json.dumps({"responseDelay": seconds, "lateAnswers": late}).encode()
     headers = hmac_auth.sign("POST", url, body, base64.b64decode(emu.access_key))
     headers["Content-Type"] = "application/json"
     ctx = ssl.create_default_context(cafile=str(emu.cert_path))
@@ -85,12 +89,13 @@ async def test_timeouts_say_so_never_block_and_the_retry_works(
     errors: list[str] = []
     session.subscribe(on_notice=lambda n: errors.append(n.text) if n.level == "error" else None)
 
-    assert await set_response_delay(emu, 2.0) == {"responseDelay": 2.0}
+    assert await set_response_delay(emu, 6.0) == {"responseDelay": 6.0, "lateAnswers": False}
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(SessionError, match="did not answer in time"):
         await session.place("+15550100", locale="en-US")
-    assert loop.time() - started < 1.5  # the client's timeout, not the network's delay
+    # The client's 0.5 s timeout, not the network's 6 s (room for a loaded machine between).
+    assert loop.time() - started < 4.0
     assert session.state.call is CallState.FAILED
     assert errors == ["Placing the call failed: the service did not answer in time. Try again."]
     assert session.state.last_error == errors[0]
@@ -134,3 +139,56 @@ async def test_the_admin_endpoint_refuses_a_bad_delay(
                 assert resp.status == 400
                 assert "responseDelay" in (await resp.json())["error"]["message"]
     assert emu.config.response_delay == 0
+
+
+@pytest.mark.parametrize("session_kept", [True, False])
+async def test_a_call_that_connects_after_its_create_timed_out_is_hung_up(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
+    session_kept: bool,
+) -> None:
+    # The create request reached the service, but its answer did not reach the console in
+    # time: the call goes ahead and would be left running, billed and ringing. (Real time,
+    # so the call connects a second after the console gave up, minutes before its script ends.)
+    emu = await make_emulator(speed=1.0, answer_delay=1.5)
+    options = CallServiceOptions(connection_timeout=0.5, read_timeout=0.5, retry_total=0)
+    rt = await make_runtime(local_profile(emu), call_options=options)
+    session = rt.new_session()
+    notices: list[str] = []
+    session.subscribe(on_notice=lambda n: notices.append(n.title))
+    await set_response_delay(emu, 2.0, late=True)
+    with pytest.raises(SessionError, match="did not answer in time"):
+        await session.place("+15550100", locale="en-US")
+    assert session.state.call is CallState.FAILED
+    if not session_kept:  # the operator moved on: the window discards a failed session
+        rt.discard_session(session)
+    await set_response_delay(emu, 0)
+    # The call went ahead on the service, connected, and the console ended it.
+    await until(lambda: emu.calls.calls, what="the call on the service")
+    (call,) = emu.calls.calls.values()
+    await until(lambda: call.state == "disconnected", what="the late call hung up")
+    assert session.state.call is CallState.FAILED  # it never became this session's call
+    if session_kept:
+        assert "Late call ended" in notices
+    else:
+        assert rt.unrouted_events >= 1
+
+
+async def test_a_call_that_connects_before_its_late_answer_is_kept(
+    make_emulator: Callable[..., Awaitable[Emulator]],
+    make_runtime: Callable[..., Awaitable[ConsoleRuntime]],
+) -> None:
+    # Only the answer to the create was lost; the call connected while the console waited.
+    emu = await make_emulator(answer_delay=0.2)
+    options = CallServiceOptions(connection_timeout=0.5, read_timeout=0.5, retry_total=0)
+    rt = await make_runtime(local_profile(emu), call_options=options)
+    session = rt.new_session()
+    await set_response_delay(emu, 2.0, late=True)
+    place = asyncio.ensure_future(session.place("+15550100", locale="en-US"))
+    await session.wait_for(lambda s: s.call is CallState.CONNECTED, WAIT)
+    await place  # the timeout that followed is no failure: the call is there
+    assert session.state.call is CallState.CONNECTED
+    assert session.state.last_error is None
+    await set_response_delay(emu, 0)
+    await session.hang_up()
+    await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, WAIT)

@@ -128,7 +128,10 @@ async def _play(scenario: Scenario, *, speed: float = 100, seed: int = 0, locale
 async def test_a_shipped_scenario_streams_well_formed_packets_in_order() -> None:
     scenario = load_scenario("conference")
     conv, rec = await _play(scenario, speed=400)
-    assert rec.sent[-1][0] <= scenario.duration + FINAL_LATENCY + 0.01 * 400  # 10 ms wall slack
+    # Sent in call-time order (when they were sent depends on the machine's load, at 400x a
+    # stall of 10 ms is 4 s of call time: not a thing to assert on).
+    sent_at = [at for at, _ in rec.sent]
+    assert sent_at == sorted(sent_at)
     await conv.wait_until(scenario.duration + FINAL_LATENCY)
     assert conv.ended
     parsed = rec.parsed  # asserts every packet parses as TranscriptionData (no Unparsed)
