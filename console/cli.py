@@ -14,8 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
-from console.arguments import add_audio_argument
-from console.config import ConfigError, prepare_data_dir
+from console.arguments import (
+    MAX_SPEED,
+    ConsoleArgumentParser,
+    add_audio_argument,
+    check_local_inputs,
+    check_output,
+    fail,
+    locale,
+    number,
+    port,
+    switch,
+    target,
+)
+from console.config import ConfigError, Preferences, default_data_dir, prepare_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +41,8 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         "--data-dir", type=Path, default=d(None), help="isolate settings, journals and transcripts"
     )
     p.add_argument("--listen-host", default=d(None), help="address the listeners bind (127.0.0.1)")
-    p.add_argument("--callback-port", type=int, default=d(None), help="port for ACS callbacks")
-    p.add_argument("--ws-port", type=int, default=d(None), help="port for transcript WebSockets")
+    p.add_argument("--callback-port", type=port, default=d(None), help="port for ACS callbacks")
+    p.add_argument("--ws-port", type=port, default=d(None), help="port for transcript WebSockets")
     p.add_argument(
         "--allow-non-loopback",
         action="store_true",
@@ -46,7 +58,7 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     p.add_argument("--scenario", default=d(None), help="emulator scenario: a name or a file path")
     p.add_argument(
         "--speed",
-        type=float,
+        type=number(above=0, high=MAX_SPEED),
         default=d(1.0),
         help="run the emulator's conversation X times faster than real time",
     )
@@ -56,23 +68,8 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
 
 
-def _parse_switch(text: str) -> tuple[str, float]:
-    """``es-ES@20s`` -> ("es-ES", 20.0); the time is call time in seconds."""
-    locale, sep, when = text.partition("@")
-    if not sep or not locale:
-        raise argparse.ArgumentTypeError(f"expected LOCALE@SECONDS, e.g. es-ES@20s, not {text!r}")
-    when = when.strip().lower().removesuffix("s")
-    try:
-        seconds = float(when)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"bad time in {text!r}") from exc
-    if seconds < 0:
-        raise argparse.ArgumentTypeError(f"the time in {text!r} must not be negative")
-    return locale.strip(), seconds
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ConsoleArgumentParser(
         prog="acs-console",
         description="Operator console for Azure Communication Services call transcription.",
     )
@@ -84,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "until a Final, save JSON; exit 0 if all of it works, else 1 with the reason",
     )
     _add_common(parser)
+    parser.set_defaults(command_parser=parser)
     sub = parser.add_subparsers(dest="command")
 
     # The emulator has its own parser (``acs-console emulator --help``); it is loaded only
@@ -101,19 +99,27 @@ def build_parser() -> argparse.ArgumentParser:
     doctor_command.add_arguments(sub.add_parser("doctor", help=doctor_command.HELP))
 
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
+    run.set_defaults(command_parser=run)
     _add_common(run, sub=True)
-    run.add_argument("--target", required=True, help="+E.164 number, 8:acs:… or 8:orgid:… user")
-    run.add_argument("--locale", default="en-US", help="transcription locale, e.g. en-US")
+    run.add_argument(
+        "--target", required=True, type=target, help="+E.164 number, 8:acs:… or 8:orgid:… user"
+    )
+    run.add_argument(
+        "--locale", default="en-US", type=locale, help="transcription locale, e.g. en-US"
+    )
     run.add_argument(
         "--switch-locale",
-        type=_parse_switch,
+        type=switch,
         action="append",
         default=[],
         metavar="LOCALE@Ns",
         help="switch the locale at this call time, e.g. es-ES@20s (repeatable)",
     )
     run.add_argument(
-        "--duration", type=float, default=60.0, help="call time to transcribe, seconds"
+        "--duration",
+        type=number(above=0),
+        default=60.0,
+        help="call time to transcribe, seconds",
     )
     run.add_argument("--out", type=Path, required=True, help="where to save the transcript")
     run.add_argument(
@@ -141,6 +147,25 @@ def _setup_logging(verbose: bool) -> None:
     install_redaction()
 
 
+def _check(args: argparse.Namespace) -> None:
+    """Every argument, before anything starts (exit 2 with one line saying what is wrong)."""
+    parser = args.command_parser
+    if args.command == "run":
+        args.format = check_output(parser, args.out, args.format)
+        for code, at in args.switch_locale:
+            if at >= args.duration:
+                fail(parser, "--switch-locale", f"{code}@{at:g}s is after the call's end "
+                     f"(--duration {args.duration:g})")  # fmt: skip
+    if args.command in (None, "run"):
+        settings = Preferences.load((args.data_dir or default_data_dir()).expanduser())
+        if (args.profile or settings.profile) == "local":
+            check_local_inputs(parser, args.scenario, args.audio)
+    try:  # last: it creates the folder when it is missing
+        args.data_dir = prepare_data_dir(args.data_dir)
+    except ConfigError as exc:
+        fail(parser, "--data-dir", str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -153,11 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.ui.self_test import self_test
 
         return self_test(args)
-    try:
-        args.data_dir = prepare_data_dir(args.data_dir)
-    except ConfigError as exc:
-        print(f"acs-console: {exc}", file=sys.stderr)
-        return 2
+    if args.command != "doctor":
+        _check(args)
+    else:
+        try:
+            args.data_dir = prepare_data_dir(args.data_dir)
+        except ConfigError as exc:
+            print(f"acs-console: {exc}", file=sys.stderr)
+            return 2
     if args.command == "doctor":
         from console.doctor import command as doctor_command
 

@@ -352,6 +352,7 @@ class CallRegistry:
         server_call_id: str | None = None,
         correlation_id: str | None = None,
         people: list[str],
+        dialled: str | None = None,
         scenario: Scenario | None = None,
         standalone: bool = False,
     ) -> ServerCall:
@@ -361,6 +362,7 @@ class CallRegistry:
             correlation_id=correlation_id or str(uuid.uuid4()),
             scenario=scenario or self.scenario,
             people=people,
+            dialled=dialled,
             standalone=standalone,
         )
         self.servers[server.server_call_id] = server
@@ -372,7 +374,7 @@ class CallRegistry:
 
     def create(self, setup: CallSetup) -> Call:
         people = ([setup.source] if setup.source else []) + list(setup.targets)
-        server = self._server(people=people)
+        server = self._server(people=people, dialled=setup.targets[0] if setup.targets else None)
         source = setup.source or self.application_id
         call = self._register(Call(self, server, setup, targets=setup.targets, source=source))
         reachable = not any(t in self._unreachable for t in setup.targets)
@@ -386,6 +388,7 @@ class CallRegistry:
             server_call_id=ringing.server_call_id,
             correlation_id=ringing.correlation_id,
             people=[ringing.caller],
+            dialled=ringing.caller,
         )
         call = self._register(
             Call(self, server, setup, targets=(ringing.callee,), source=ringing.caller)

@@ -25,9 +25,26 @@ from typing import Any
 
 import aiohttp
 
-from console.arguments import add_audio_argument
+from console.arguments import (
+    MAX_SPEED,
+    ConsoleArgumentParser,
+    add_audio_argument,
+    check_local_inputs,
+    fail,
+    nonempty,
+    number,
+    port,
+    target,
+    web_url,
+)
 from console.emulator import hmac_auth
-from console.emulator.config import DEFAULT_PORT, DataDirError, EmulatorConfig, default_data_dir
+from console.emulator.config import (
+    DEFAULT_PORT,
+    MAX_RESPONSE_DELAY,
+    DataDirError,
+    EmulatorConfig,
+    default_data_dir,
+)
 from console.emulator.eventgrid import SCHEMAS, RingError
 from console.emulator.scenario import ScenarioError
 from console.emulator.server import INFO_FILE, Emulator
@@ -36,13 +53,14 @@ from console.logs import install_redaction
 
 log = logging.getLogger(__name__)
 
+PROG = "acs-console emulator"
 RING_PATIENCE = 120.0  # seconds to keep trying a --ring while the webhook is not up yet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"HTTPS port (default {DEFAULT_PORT})"
+        "--port", type=port, default=DEFAULT_PORT, help=f"HTTPS port (default {DEFAULT_PORT})"
     )
     parser.add_argument(
         "--scenario",
@@ -53,19 +71,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, default=None, help="where keys, certificate and emulator.json live"
     )
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="call time runs this many times faster"
+        "--speed",
+        type=number(above=0, high=MAX_SPEED),
+        default=1.0,
+        help="call time runs this many times faster",
     )
     parser.add_argument(
-        "--answer-delay", type=float, default=3.0, help="seconds (call time) until CallConnected"
+        "--answer-delay",
+        type=number(low=0),
+        default=3.0,
+        help="seconds (call time) until CallConnected",
     )
     parser.add_argument(
         "--response-delay",
-        type=float,
+        type=number(low=0, high=MAX_RESPONSE_DELAY),
         default=0.0,
         metavar="S",
         help="hold every Call Automation request S seconds (a slow network; default 0)",
     )
-    parser.add_argument("--eventgrid-url", default=None, help="Event Grid webhook for rings")
+    parser.add_argument(
+        "--eventgrid-url", type=web_url, default=None, help="Event Grid webhook for rings"
+    )
     parser.add_argument(
         "--eventgrid-schema",
         choices=SCHEMAS,
@@ -75,6 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_audio_argument(parser)
     parser.add_argument(
         "--custom-speech-model",
+        type=nonempty,
         action="append",
         default=[],
         metavar="ID",
@@ -82,6 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--unreachable",
+        type=target,
         action="append",
         default=[],
         metavar="TARGET",
@@ -89,6 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--existing-call",
+        type=nonempty,
         action="append",
         default=[],
         metavar="ID",
@@ -97,6 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ring",
+        type=target,
         action="append",
         default=[],
         metavar="FROM",
@@ -134,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     try:
         if args.attach:
@@ -151,8 +181,11 @@ async def _serve(config: EmulatorConfig, rings: list[str]) -> int:
     emu = Emulator(config)
     try:
         await emu.start()
-    except (ScenarioError, DataDirError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except DataDirError as exc:
+        print(f"{PROG}: error: --data-dir: {exc}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"{PROG}: error: --scenario: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
@@ -167,7 +200,9 @@ async def _serve(config: EmulatorConfig, rings: list[str]) -> int:
         try:
             info_path = emu.write_info()
         except OSError as exc:
-            print(f"error: {DataDirError(config.data_dir, exc)}", file=sys.stderr)
+            print(
+                f"{PROG}: error: --data-dir: {DataDirError(config.data_dir, exc)}", file=sys.stderr
+            )
             return 2
         print(f"ACS emulator running at {emu.endpoint}", flush=True)
         print(f"Connection string: {emu.connection_string}", flush=True)
@@ -259,9 +294,14 @@ async def admin_request(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="acs-console emulator", description=__doc__)
+    parser = ConsoleArgumentParser(prog=PROG, description=__doc__)
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if len(set(args.existing_call)) != len(args.existing_call):
+        fail(parser, "--existing-call", "each call already in progress needs its own id")
+    if not args.attach:
+        check_local_inputs(parser, args.scenario, args.audio)
+    return run(args)
 
 
 if __name__ == "__main__":

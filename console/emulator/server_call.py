@@ -65,13 +65,14 @@ class ServerCall:
         correlation_id: str,
         scenario: Scenario,
         people: list[str],
+        dialled: str | None = None,
         standalone: bool = False,
     ) -> None:
         self.registry = registry
         self.server_call_id = server_call_id
         self.correlation_id = correlation_id
         self.config = registry.config
-        self.scenario, everyone = cast_scenario(scenario, people)
+        self.scenario, everyone = cast_scenario(scenario, people, dialled)
         self.participants = [Participant(raw) for raw in everyone]
         self.standalone = standalone  # started by the emulator: it lives on without connections
         self.legs: list[Call] = []

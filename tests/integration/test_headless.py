@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from console.transcript.export import load_json
 from console.transcript.journal import find_unfinished, replay
 
@@ -59,22 +61,76 @@ def test_run_writes_the_format_asked_for(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith("1\n00:00:")
 
 
-def test_run_fails_with_the_operator_message(tmp_path: Path) -> None:
-    proc = acs_console(
-        "run", "--target", "call mum", "--out", str(tmp_path / "x.json"),
-        "--data-dir", str(tmp_path / "data"),
-    )  # fmt: skip
-    assert proc.returncode == 1
-    assert "phone number" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "x.json").exists()
+BAD_RUN_INPUTS = [
+    (["--target", "call mum"], "--target", "phone number"),
+    (["--locale", "en"], "--locale", "has no region"),
+    (["--locale", "en-US-NancyNeural"], "--locale", "voice name"),
+    (["--scenario", "nosuch"], "--scenario", "no such scenario"),
+    (["--speed", "0"], "--speed", "greater than 0"),
+    (["--speed", "fast"], "--speed", "not a number"),
+    (["--duration", "-5"], "--duration", "greater than 0"),
+    (["--switch-locale", "xx@5s"], "--switch-locale", "has no region"),
+    (["--switch-locale", "es-ES@soon"], "--switch-locale", "bad time"),
+    (["--switch-locale", "es-ES@90s"], "--switch-locale", "after the call's end"),
+    (["--out", "{tmp}/x.docx"], "--out", "unknown suffix"),
+    (["--out", "{tmp}/no-such-folder/o.json"], "--out", "does not exist"),
+    (["--out", "{tmp}"], "--out", "is a folder"),
+    (["--callback-port", "70000"], "--callback-port", "0 to 65535"),
+    (["--audio", "4:+15550100=/no/such.wav"], "--audio", "cannot read"),
+    (["--audio", "no-equals-sign.wav"], "--audio", "expected PARTICIPANT=FILE.wav"),
+    (["--format", "docx"], "--format", "invalid choice"),
+]
 
+
+@pytest.mark.parametrize(("extra", "argument", "problem"), BAD_RUN_INPUTS)
+def test_bad_input_is_refused_before_anything_starts(
+    tmp_path: Path, extra: list[str], argument: str, problem: str
+) -> None:
+    args = {"--target": "+15550100", "--out": str(tmp_path / "x.json"), "--duration": "60"}
+    given = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    for flag, value in zip(given[::2], given[1::2], strict=True):
+        args[flag] = value
+    argv = [item for pair in args.items() for item in pair if pair[0] not in given[::2]]
+    proc = acs_console("run", *argv, *given, "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"acs-console run: error: {argument}: "), last
+    assert problem in last
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""  # no call placed: no Final ever printed
+    # Nothing written: no transcript, not even the data folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_emulator_and_the_window_refuse_bad_input_the_same_way(tmp_path: Path) -> None:
+    for argv, argument in (
+        (["emulator", "--speed", "-1"], "--speed"),
+        (["emulator", "--scenario", "nosuch"], "--scenario"),
+        (["emulator", "--port", "99999"], "--port"),
+        (["--scenario", "nosuch"], "--scenario"),  # the window: refused before it opens
+        (["--callback-port", "x"], "--callback-port"),
+    ):
+        proc = acs_console(*argv, "--data-dir", str(tmp_path / "data"))
+        assert proc.returncode == 2, argv
+        command = "acs-console emulator" if argv[0] == "emulator" else "acs-console"
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"{command}: error: {argument}: "), last
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_scenario_file_that_does_not_parse_is_named_with_its_position(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 1, "name": "x",\n "participants": [}\n', encoding="utf-8")
     proc = acs_console(
-        "run", "--target", "+15550100", "--locale", "en", "--out", str(tmp_path / "x.json"),
-        "--data-dir", str(tmp_path / "data"),
+        "run", "--target", "+15550100", "--out", str(tmp_path / "x.json"),
+        "--scenario", str(bad), "--data-dir", str(tmp_path / "data"),
     )  # fmt: skip
-    assert proc.returncode == 1
-    assert "region" in proc.stderr
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("acs-console run: error: --scenario: ")
+    assert "bad.json" in last
+    assert "line 2 column 19" in last
 
 
 def test_an_unusable_data_dir_is_a_message_not_a_traceback(tmp_path: Path) -> None:

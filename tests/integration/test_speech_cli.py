@@ -28,6 +28,7 @@ from tests.waiting import local
 
 SPOKEN = load_scenario("support-call-spoken")
 CUSTOMER = "4:+15550100142"
+AGENTS = {p.raw_id for p in SPOKEN.participants if p.role == "agent"}
 
 
 def acs_console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,10 +75,27 @@ def test_run_with_audio_transcribes_the_wav_as_that_participant(tmp_path: Path) 
     assert any(p.text in script for p in finals if p.raw_id != CUSTOMER)
 
 
+def test_a_wav_for_the_dialled_number_replaces_the_scenarios_customer(tmp_path: Path) -> None:
+    wav, said = customer_lines(tmp_path, 2)
+    out = tmp_path / "call.json"
+    proc = acs_console(
+        "run", "--target", "+15550100", "--scenario", "support-call",
+        "--audio", f"4:+15550100={wav}", "--speed", "2", "--duration", "18",
+        "--out", str(out), "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    transcript = load_json(out)
+    # Two parties: the agent, and the number dialled speaking the WAV (no third, scripted one).
+    assert CUSTOMER not in {p.raw_id for p in transcript.participants}
+    assert {p.raw_id for p in transcript.finals} <= {"4:+15550100", *AGENTS}
+    heard = " ".join(p.text for p in transcript.finals if p.raw_id == "4:+15550100")
+    assert wer(said, heard) < 0.10, heard
+
+
 def test_audio_argument_errors_are_plain(tmp_path: Path) -> None:
     proc = acs_console("emulator", "--audio", "no-equals-sign.wav")
     assert proc.returncode == 2
-    assert "expected PARTICIPANT=FILE.wav" in proc.stderr
+    assert "acs-console emulator: error: --audio: expected PARTICIPANT=FILE.wav" in proc.stderr
     missing = tmp_path / "missing.wav"
     proc = acs_console(
         "emulator", "--port", "0", "--data-dir", str(tmp_path / "emu"),
@@ -92,7 +110,7 @@ def test_audio_argument_errors_are_plain(tmp_path: Path) -> None:
         env={"ACS_CONSOLE_LOCAL_SPEECH": "off"},
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "--audio needs local speech recognition" in proc.stderr
+    assert "error: --audio: needs local speech recognition" in proc.stderr
 
 
 async def test_without_the_recogniser_a_spoken_scenario_plays_its_script(

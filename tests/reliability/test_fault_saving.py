@@ -154,24 +154,50 @@ async def test_a_read_only_folder_fails_the_save_plainly_and_keeps_the_earlier_f
     await session.wait_for(lambda s: s.call is CallState.DISCONNECTED, WAIT)
 
 
-def test_a_headless_run_that_cannot_save_keeps_the_call_for_recovery(tmp_path: Path) -> None:
+def test_an_output_folder_that_cannot_be_written_is_refused_before_dialing(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
-    data = tmp_path / "data"
     with read_only(folder, elsewhere=True) as target:
         proc = acs_console(
             "run", "--target", "+15550100", "--duration", "40", "--speed", "20",
-            "--out", str(target / "call.json"), "--data-dir", str(data),
+            "--out", str(target / "call.json"), "--data-dir", str(tmp_path / "data"),
         )  # fmt: skip
-    assert proc.returncode == 1
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("acs-console run: error: --out: ")
+    assert "cannot be written to" in last
     assert "Traceback" not in proc.stderr
-    assert "The transcript was not saved to" in proc.stderr
-    assert "offered for recovery at the next start" in proc.stderr
-    reported = [line.split(": ", 1)[1] for line in proc.stdout.splitlines() if "FINAL" in line]
-    assert reported
+    assert proc.stdout == ""  # no call was placed
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_headless_run_that_cannot_save_keeps_the_call_for_recovery(tmp_path: Path) -> None:
+    # The folder is there when the run starts and gone by the time it saves.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console", "run", "--target", "+15550100", "--duration", "40",
+         "--speed", "20", "--out", str(folder / "call.json"), "--data-dir", str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=console_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the first Final: the call is under way
+    assert first.startswith("FINAL"), first
+    shutil.rmtree(folder)
+    rest, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in stderr
+    assert "The transcript was not saved to" in stderr
+    assert "the folder does not exist" in stderr
+    assert "offered for recovery at the next start" in stderr
+    lines = [first, *rest.splitlines()]
+    reported = [line.split(": ", 1)[1].rstrip("\n") for line in lines if "FINAL" in line]
     unfinished = find_unfinished(data)
     assert len(unfinished) == 1
-    assert str(unfinished[0].path) in proc.stderr
+    assert str(unfinished[0].path) in stderr
     assert [p.text for p in replay(unfinished[0].path).finals] == reported
 
 

@@ -317,3 +317,44 @@ def test_the_scenarios_folder_can_be_pointed_elsewhere(
     assert scenarios_dir() == tmp_path
     assert available_scenarios() == ["training-room"]
     assert load_scenario("training-room").name == "tiny"
+
+
+def _silence(path: Path, seconds: float = 1.0) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(int(32000 * seconds)))
+    return path
+
+
+def test_the_dialled_party_stands_in_for_the_customer(tmp_path: Path) -> None:
+    from console.emulator.participants import cast_scenario
+
+    scenario = load_scenario("support-call")
+    roles = {p.role: p.raw_id for p in scenario.participants}
+    cast, everyone = cast_scenario(scenario, ["4:+15550100"], "4:+15550100")
+    assert everyone == [roles["agent"], "4:+15550100"]
+    speakers = {u.speaker for u in cast.utterances}
+    assert speakers == {roles["agent"], "4:+15550100"}  # the customer's lines, said by the target
+
+
+def test_a_wav_for_the_dialled_party_replaces_the_customer_and_their_script(
+    tmp_path: Path,
+) -> None:
+    from console.emulator.participants import cast_scenario
+    from console.emulator.scenario import with_recordings
+
+    scenario = load_scenario("support-call")
+    roles = {p.role: p.raw_id for p in scenario.participants}
+    voiced = with_recordings(scenario, [("4:+15550100", _silence(tmp_path / "caller.wav"))])
+    cast, everyone = cast_scenario(voiced, ["4:+15550100"], "4:+15550100")
+    # Two parties, not three: the scripted customer does not stay on the call.
+    assert everyone == [roles["agent"], "4:+15550100"]
+    assert roles["customer"] not in everyone
+    assert {u.speaker for u in cast.utterances} == {roles["agent"]}  # the WAV speaks for them
+    (caller,) = [p for p in cast.participants if p.raw_id == "4:+15550100"]
+    assert caller.audio == tmp_path / "caller.wav"
+    assert caller.role == "customer"
