@@ -15,6 +15,7 @@ from console.transcript.journal import Journal, find_unfinished
 from console.ui.application import make_application, run_gui
 from console.ui.main_window import MainWindow
 from tests.gui.conftest import wait_until
+from tests.gui.dialogs import operate, type_name
 
 CALLER = "4:+15550100142"
 
@@ -97,10 +98,18 @@ async def test_start_offers_to_recover_a_crashed_call(
         assert dialog is not None
         await wait_until(dialog.isVisible, what="the dialog")
         assert dialog.list.topLevelItem(0).text(2) == "2"  # finals that survived
+        # The start time is shown whole, not cut ("2026-12-03 0…").
+        started = dialog.list.topLevelItem(0).text(0)
+        metrics = dialog.list.fontMetrics()
+        assert dialog.list.header().sectionSize(0) >= metrics.horizontalAdvance(started)
         qtbot.mouseClick(dialog.recover_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: window.files.review_windows, what="the review window")
         review = window.files.review_windows[0]
         assert review.isVisible()
+        # It says which call it is: with whom, when, how long.
+        title = review.windowTitle()
+        assert title.startswith("Recovered call with +15550100142 · ")
+        assert " s — review (read-only)" in title
         text = review.view.panes[CALLER].view.toPlainText()
         assert "I need to change my booking." in text
         assert "It is for Friday." in text
@@ -139,8 +148,6 @@ def test_open_a_saved_json_transcript_for_review(
     assert pane.view.isReadOnly()
     # Saving from the review exports to another format.
     out = tmp_path / "again.srt"
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "SubRip subtitles (*.srt)")
-    )
-    assert review.save_as() == out
+    with operate(type_name(str(out))):  # the typed suffix chooses the format
+        assert review.save_as() == out
     assert "It is for Friday." in out.read_text(encoding="utf-8")

@@ -12,13 +12,13 @@ import pytest
 import webvtt
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
-from PySide6.QtWidgets import QFileDialog
 
 from console.transcript.export import load_json
 from console.ui import palette
-from console.ui.files import SAVE_FILTERS
+from console.ui.save_dialog import SAVE_FILTERS
 from console.ui.theme import current_scheme
 from tests.gui.conftest import Console, running_console, wait_until
+from tests.gui.dialogs import operate, type_name
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
 CUSTOMER_TARGET = "+1 425 555 0100"
@@ -131,16 +131,15 @@ async def _call_transcribe_save(
     finals = [f.text for f in t.finals]
     assert finals
 
-    # Save in each format (the operator picks the filter) and read the files back.
+    # Save As in each format (the operator picks the filter, types a name without a suffix)
+    # and read the files back.
     saved: dict[str, Path] = {}
+    out = tmp_path / "out"
+    out.mkdir()
     for label, fmt_name in SAVE_FILTERS:
-        target = tmp_path / "out" / f"call-{fmt_name}"  # no suffix: the filter decides
-        target.parent.mkdir(exist_ok=True)
-        monkeypatch.setattr(
-            QFileDialog, "getSaveFileName", lambda *a, _p=target, _f=label, **k: (str(_p), _f)
-        )
-        w.acts.save.trigger()
-        saved[fmt_name] = target.with_name(target.name + f".{fmt_name}")
+        with operate(type_name(str(out / f"call-{fmt_name}"), file_type=label)):
+            w.acts.save_as.trigger()
+        saved[fmt_name] = out / f"call-{fmt_name}.{fmt_name}"
         assert saved[fmt_name].exists()
     assert finals[0] in saved["txt"].read_text(encoding="utf-8")
     assert "Dana Whitfield" in saved["txt"].read_text(encoding="utf-8")

@@ -1,0 +1,93 @@
+"""Operating the real modal dialogs from a test, as an operator would: type into them, pick, press.
+
+A modal dialog runs its own event loop, so the steps are queued first and done from a timer
+while it is open: ``with operate(type_name("call.vtt"), press_yes()): window.acts.save.trigger()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QWidget
+
+from console.ui.save_dialog import SaveDialog
+
+Step = Callable[[QWidget], bool]  # gets the modal widget on top; True when it was its kind
+
+
+def type_name(name: str, *, file_type: str | None = None) -> Step:
+    """In the save dialog: choose a "Files of type" filter (optional), type a file name,
+    press Enter."""
+
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, SaveDialog):
+            return False
+        if file_type is not None:
+            combo = modal.findChild(QComboBox, "fileTypeCombo")
+            assert combo is not None
+            index = combo.findText(file_type)
+            assert index >= 0, file_type
+            combo.setCurrentIndex(index)
+            combo.activated.emit(index)
+        edit = modal.findChild(QLineEdit, "fileNameEdit")
+        assert edit is not None
+        edit.setFocus()
+        edit.selectAll()
+        QTest.keyClicks(edit, name)  # as typed: the filter follows the suffix on the way
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+        return True
+
+    return step
+
+
+def cancel_dialog() -> Step:
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, SaveDialog):
+            return False
+        modal.reject()
+        return True
+
+    return step
+
+
+def answer(button: QMessageBox.StandardButton, seen: list[str] | None = None) -> Step:
+    """In a question box: press ``button`` (and note the question asked)."""
+
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, QMessageBox):
+            return False
+        if seen is not None:
+            seen.append(modal.text())
+        pressed = modal.button(button)
+        assert pressed is not None, f"no {button} in {modal.text()!r}"
+        pressed.click()
+        return True
+
+    return step
+
+
+@contextlib.contextmanager
+def operate(*steps: Step) -> Iterator[list[Step]]:
+    """Do ``steps`` in order, each on the next modal widget that opens; fails the test if any
+    step is left when the block ends."""
+    pending = list(steps)
+    timer = QTimer()
+    timer.setInterval(20)
+
+    def tick() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None or not pending or not modal.isVisible():
+            return
+        if pending[0](modal):
+            pending.pop(0)
+
+    timer.timeout.connect(tick)
+    timer.start()
+    try:
+        yield pending
+    finally:
+        timer.stop()
+    assert not pending, f"{len(pending)} dialog step(s) never happened"
