@@ -41,6 +41,11 @@ from console.ui.theme import apply_theme, current_scheme
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-51c2a7"
 CUSTOMER = "4:+14255550142"
 SUPERVISOR = "8:orgid:3f9a1c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+BILLING = "8:orgid:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
+FOURTH: tuple[tuple[str, float, str, float], ...] = (
+    (BILLING, 37.0, "Billing here. The second payment is still pending, so it can be voided.", 0.9),
+    (BILLING, 42.0, "I've voided it; it won't appear on the next statement.", 0.93),
+)
 
 SCRIPT: tuple[tuple[str, float, str, float], ...] = (
     (AGENT, 1.5, "Thank you for calling Contoso Internet, this is Priya. How can I help?", 0.95),
@@ -155,6 +160,33 @@ def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
     return session
 
 
+def _four_party(window: MainWindow) -> None:
+    """A billing colleague joins: four panes, laid out two by two."""
+    t = window.transcript_view.transcript
+    assert t is not None
+    assert t.call_started_at is not None
+    t.learn_participants([BILLING], {BILLING: "Marco Bianchi (Billing)"})
+    for raw_id, start, text, conf in FOURTH:
+        t.apply_packet(
+            _packet(raw_id, text, start, True, conf), received_at=t.call_started_at + start + 2
+        )
+    window.transcript_view.flush()
+
+
+def _stopped(window: MainWindow, session: CallSession) -> None:
+    """Transcription stopped while the agent was mid-sentence: the phrase settles, unfinished."""
+    t = session.transcript
+    t.add_marker("transcription_stopped", time.time())
+    session.state = replace(
+        session.state, transcription=TranscriptionState.STOPPED, stream_connected=False
+    )
+    window._render_state(session.state)
+    window.add_notice(
+        Notice(time.time(), "info", "Transcription stopped", "Live transcription is off.")
+    )
+    window.transcript_view.flush()
+
+
 def _settle(app: QApplication) -> None:
     for _ in range(5):
         app.processEvents()
@@ -227,6 +259,18 @@ def render_all(out: Path) -> list[Path]:
     window = _window(app, "dark", data_dir)
     _in_call(window)
     written.append(_save(window, out, "05-dark-theme", app))
+    _dispose(window)
+
+    apply_theme(app, "light")
+    window = _window(app, "light", data_dir)
+    _in_call(window)
+    _four_party(window)
+    written.append(_save(window, out, "06-four-party-grid", app))
+    _dispose(window)
+
+    window = _window(app, "light", data_dir)
+    _stopped(window, _in_call(window))
+    written.append(_save(window, out, "07-stopped-not-finalised", app))
     _dispose(window)
     apply_theme(app, "light")
     return written

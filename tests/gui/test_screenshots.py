@@ -18,6 +18,8 @@ def test_screenshots_render_every_state(app: QApplication, tmp_path: Path) -> No
         "03-low-confidence.png",
         "04-combined-view.png",
         "05-dark-theme.png",
+        "06-four-party-grid.png",
+        "07-stopped-not-finalised.png",
     ]
     sizes = {(QImage(str(p)).width(), QImage(str(p)).height()) for p in paths}
     assert sizes == {(1440, 900)}
