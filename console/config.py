@@ -312,6 +312,49 @@ class EventGridSecretStore:
         return f"The keyring could not be used ({exc.__class__.__name__}); it may be locked."
 
 
+def trust_bundle(extra_ca: str) -> str:
+    """A CA bundle that trusts what the system trusts *and* ``extra_ca`` (a TLS-inspecting
+    proxy's CA): the SDK and the key fetch take one file as their only trust, so the two are
+    joined into one (in the cache folder; certificates are public). An unreadable file is
+    returned as given, for the doctor to report."""
+    import hashlib
+    import ssl
+
+    try:
+        extra = Path(extra_ca).expanduser().read_bytes()
+    except OSError:
+        return extra_ca
+    try:
+        import certifi
+
+        system = Path(certifi.where()).read_bytes()
+    except (ImportError, OSError):
+        cafile = ssl.get_default_verify_paths().cafile
+        system = Path(cafile).read_bytes() if cafile and Path(cafile).is_file() else b""
+    joined = system.rstrip(b"\n") + b"\n" + extra
+    folder = Path(platformdirs.user_cache_dir(APP_DIR_NAME, appauthor=False))
+    path = folder / f"ca-bundle-{hashlib.sha256(joined).hexdigest()[:16]}.pem"
+    try:
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, joined)
+    except OSError:
+        log.warning("no CA bundle could be written in %s; trusting %s alone", folder, extra_ca)
+        return extra_ca
+    return str(path)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @dataclass(slots=True)
 class Profile:
     """Everything the runtime needs to reach one ACS resource (or the emulator)."""
@@ -401,7 +444,7 @@ class Profile:
     @classmethod
     def azure_unchecked(cls, prefs: Preferences, connection_string: str) -> Profile:
         """The Azure profile as set, incomplete or not (the doctor reports what is wrong)."""
-        ca = prefs.ca_cert.strip()
+        ca = trust_bundle(prefs.ca_cert.strip()) if prefs.ca_cert.strip() else ""
         return cls(
             kind="azure",
             connection_string=connection_string,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from console.config import Preferences, Profile, SecretStore
 
 EMULATOR_INFO = {
@@ -57,3 +59,21 @@ def test_the_choices_survive_a_restart_and_bad_values_fall_back(tmp_path: Path) 
     )
     loaded = Preferences.load(tmp_path)
     assert (loaded.stream_audio_local, loaded.stream_audio_azure) == (True, False)
+
+
+def test_a_proxy_ca_is_trusted_besides_the_system_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TLS-inspecting proxy's CA must add to the trust store, not replace it: Azure's own
+    # certificates still verify.
+    import certifi
+
+    from console.config import trust_bundle
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ca = tmp_path / "proxy-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nproxy\n-----END CERTIFICATE-----\n")
+    bundle = Path(trust_bundle(str(ca))).read_text()
+    assert bundle.endswith(ca.read_text())
+    assert Path(certifi.where()).read_text().strip() in bundle
+    assert trust_bundle(str(tmp_path / "missing.pem")) == str(tmp_path / "missing.pem")
