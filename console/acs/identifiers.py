@@ -116,9 +116,8 @@ def identifier_model(raw_id: str) -> dict[str, Any]:
     elif kind is IdentifierKind.MICROSOFT_TEAMS_USER:
         prefix = next(p for p in TEAMS_USER_PREFIXES if raw_id.startswith(p))
         teams: dict[str, Any] = {"userId": raw_id[len(prefix) :]}
-        if prefix == "8:teamsvisitor:":
-            teams["isAnonymous"] = True
-        else:
+        teams["isAnonymous"] = prefix == "8:teamsvisitor:"
+        if prefix != "8:teamsvisitor:":
             teams["cloud"] = {"8:dod:": "dod", "8:gcch:": "gcch"}.get(prefix, "public")
         model["microsoftTeamsUser"] = teams
     elif kind is IdentifierKind.MICROSOFT_TEAMS_APP:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from console.acs.identifiers import default_name
+from console.acs.locales import canonical_locale
 from console.emulator.recognition.wavfile import AudioFileError, wav_duration
 from console.resources import resource_path
 
@@ -31,7 +33,6 @@ FORMAT = 1
 DEFAULT_PACE = 2.5  # words per second of call time: conversational speech
 DEFAULT_GAP = 0.6  # seconds between turns when a file gives neither "start" nor "gap"
 DEFAULT_REVISION_RATE = 0.15  # share of utterances that get a seeded mis-hearing
-TICKS_PER_SECOND = 10_000_000
 
 # Pauses a speaker makes at punctuation, in seconds at the natural pace.
 _CLAUSE_PAUSE = 0.2
@@ -151,7 +152,7 @@ def with_recordings(scenario: Scenario, recordings: Iterable[tuple[str, Path]]) 
         known = next((i for i, p in enumerate(participants) if p.raw_id == raw_id), None)
         if known is None:
             participants.append(
-                ScenarioParticipant(raw_id, _default_name(raw_id), "", Path(path), length)
+                ScenarioParticipant(raw_id, default_name(raw_id), "", Path(path), length)
             )
         else:
             old = participants[known]
@@ -228,20 +229,6 @@ def natural_length(tokens: list[Token], pace: float) -> float:
 # --- locales -----------------------------------------------------------------------------------
 
 
-def canonical_locale(locale: str) -> str:
-    """ "en-us" -> "en-US", "zh-hans-cn" -> "zh-Hans-CN"."""
-    parts = locale.strip().replace("_", "-").split("-")
-    out = [parts[0].lower()]
-    for part in parts[1:]:
-        if len(part) == 4 and part.isalpha():
-            out.append(part.title())
-        elif len(part) == 2 or (len(part) == 3 and part.isdigit()):
-            out.append(part.upper())
-        else:
-            out.append(part.lower())
-    return "-".join(out)
-
-
 def is_locale(value: object) -> bool:
     return isinstance(value, str) and bool(_LOCALE_RE.match(value.strip()))
 
@@ -281,6 +268,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from exc
     if path.suffix.lower() == ".jsonl":
+        from console.emulator.journal_scenario import scenario_from_journal
+
         return scenario_from_journal(raw, source=path)
     try:
         doc = json.loads(raw)
@@ -590,139 +579,3 @@ def _faults(r: _Reader, raw: object) -> tuple[Fault, ...]:
         out.append(Fault(at, kind, MappingProxyType(dict(params))))
     out.sort(key=lambda f: f.at)
     return tuple(out)
-
-
-# --- journal replay ----------------------------------------------------------------------------
-
-
-def _default_name(raw_id: str) -> str:
-    """A readable stand-in for a participant a journal never named."""
-    if raw_id.startswith("4:"):
-        return raw_id[2:]
-    for prefix, label in (("8:acs:", "ACS user"), ("8:orgid:", "Teams user")):
-        if raw_id.startswith(prefix):
-            return f"{label} …{raw_id[-6:]}"
-    return raw_id
-
-
-def scenario_from_journal(raw: str, *, source: str | Path = "<journal>") -> Scenario:
-    """Replay a console journal: its Final packets become utterances at their offsets (with their
-    text, confidence and the locale in force), its participants come from packets,
-    ParticipantsUpdated events and renames. Unreadable lines are skipped (a crash may cut one)."""
-    from console.acs.streaming import TranscriptionData, TranscriptionMetadata, parse_packet
-
-    names: dict[str, str] = {}
-    order: dict[str, None] = {}
-    locale: str | None = None
-    first_locale: str | None = None
-    first_t: float | None = None
-    finals: list[tuple[float, TranscriptionData, str | None]] = []
-    skipped = 0
-
-    def set_locale(value: object) -> None:
-        nonlocal locale, first_locale
-        if is_locale(value):
-            locale = canonical_locale(str(value))
-            first_locale = first_locale or locale
-
-    for line in raw.split("\n"):  # not splitlines(): U+2028 may sit inside a JSON string
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            skipped += 1
-            continue
-        if not isinstance(rec, dict):
-            skipped += 1
-            continue
-        t = rec.get("t")
-        if isinstance(t, int | float) and not isinstance(t, bool) and first_t is None:
-            first_t = float(t)
-        kind = rec.get("type")
-        if kind == "header":
-            call = rec.get("call")
-            if isinstance(call, dict):
-                set_locale(call.get("locale"))
-        elif kind == "packet":
-            frame = rec.get("packet")
-            if isinstance(frame, dict):
-                frame = json.dumps(frame)
-            if not isinstance(frame, str):
-                skipped += 1
-                continue
-            packet = parse_packet(frame)
-            if isinstance(packet, TranscriptionMetadata):
-                set_locale(packet.locale)
-            elif isinstance(packet, TranscriptionData):
-                order.setdefault(packet.participant_raw_id)
-                if packet.is_final and tokenize(packet.text):
-                    at = float(t) if isinstance(t, int | float) else 0.0
-                    finals.append((at, packet, locale))
-        elif kind == "event":
-            for raw_id in _event_participants(rec.get("event")):
-                order.setdefault(raw_id)
-        elif kind == "rename":
-            raw_id, name = rec.get("raw_id"), rec.get("name")
-            if isinstance(raw_id, str) and isinstance(name, str) and name.strip():
-                order.setdefault(raw_id)
-                names[raw_id] = name.strip()
-        elif kind == "marker":
-            set_locale(rec.get("locale"))
-            detail = rec.get("detail")
-            if "locale" in str(rec.get("kind", "")).lower():
-                set_locale(detail.get("locale") if isinstance(detail, dict) else detail)
-    if skipped:
-        log.info("journal %s: skipped %d unreadable lines", source, skipped)
-    if not finals:
-        raise ScenarioError(f"{source}: the journal has no Final transcription packets to replay")
-
-    default_locale = first_locale or "en-US"
-    utterances = []
-    for at, packet, in_force in finals:
-        length = packet.duration / TICKS_PER_SECOND
-        if packet.offset > 0:
-            start = packet.offset / TICKS_PER_SECOND
-        else:  # no offsets recorded: place the phrase by when its Final arrived
-            start = max(0.0, at - (first_t or at) - length)
-        utterances.append(
-            Utterance(
-                speaker=packet.participant_raw_id,
-                start=round(start, 3),
-                text=MappingProxyType({in_force or default_locale: packet.text}),
-                confidence=packet.confidence if packet.confidence is not None else 0.9,
-                length=length if length > 0 else None,
-            )
-        )
-    utterances.sort(key=lambda u: u.start)
-    participants = tuple(
-        ScenarioParticipant(raw_id, names.get(raw_id, _default_name(raw_id))) for raw_id in order
-    )
-    name = Path(source).stem if isinstance(source, Path) else "journal"
-    return Scenario(
-        format=FORMAT,
-        name=name,
-        description=f"Replay of the journal {name}",
-        default_locale=default_locale,
-        participants=participants,
-        utterances=tuple(utterances),
-        faults=(),
-        revision_rate=0.0,  # replay what was recorded, no invented mis-hearings
-        source=Path(source) if isinstance(source, Path) else None,
-    )
-
-
-def _event_participants(event: object) -> list[str]:
-    if not isinstance(event, dict) or not str(event.get("type", "")).endswith(
-        "ParticipantsUpdated"
-    ):
-        return []
-    data = event.get("data")
-    people = data.get("participants") if isinstance(data, dict) else None
-    out = []
-    for person in people if isinstance(people, list) else []:
-        ident = person.get("identifier") if isinstance(person, dict) else None
-        raw_id = ident.get("rawId") if isinstance(ident, dict) else None
-        if isinstance(raw_id, str) and raw_id:
-            out.append(raw_id)
-    return out

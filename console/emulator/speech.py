@@ -23,12 +23,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from console.acs.locales import canonical_locale
+from console.acs.streaming import TICKS_PER_SECOND
 from console.emulator.scenario import (
     DEFAULT_PACE,
-    TICKS_PER_SECOND,
     Scenario,
     Utterance,
-    canonical_locale,
     is_locale,
     pause_after,
     tokenize,

@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from console.acs.streaming import TICKS_PER_SECOND  # noqa: E402
 from console.emulator.listening import load_recording  # noqa: E402
 from console.emulator.recognition.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE  # noqa: E402
 from console.emulator.recognition.recognizer import Engine, ParticipantRecognizer  # noqa: E402
 from console.emulator.recognition.vad import frame_dbfs  # noqa: E402
 from console.emulator.recognition.wer import WerResult, corpus_wer  # noqa: E402
-from console.emulator.scenario import TICKS_PER_SECOND, load_scenario  # noqa: E402
+from console.emulator.scenario import load_scenario  # noqa: E402
 
 GAP = 1.0  # seconds of silence between clips
 

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from console.acs.streaming import TICKS_PER_SECOND
 from console.emulator.recognition.audio import SAMPLE_RATE, write_wav
 from console.emulator.recognition.wer import normalize, wer
-from console.emulator.scenario import TICKS_PER_SECOND, load_scenario, scenarios_dir
+from console.emulator.scenario import load_scenario, scenarios_dir
 from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, CallState, TranscriptionState

@@ -236,6 +236,9 @@ def _journal_lines() -> list[dict[str, Any]]:
             "t": t + 0.5,
             "type": "event",
             "event": {
+                "id": "ev-1",
+                "source": "calling/callConnections/abc",
+                "specversion": "1.0",
                 "type": "Microsoft.Communication.ParticipantsUpdated",
                 "data": {
                     "participants": [
@@ -267,7 +270,7 @@ def _journal_lines() -> list[dict[str, Any]]:
             "type": "packet",
             "packet": _packet(CALLER, "My bill is wrong.", "Final", 3.2, 1.5, confidence=0.61),
         },
-        {"t": t + 6, "type": "marker", "kind": "locale", "detail": "es-ES"},
+        {"t": t + 6, "type": "marker", "kind": "locale_changed", "detail": "es-ES"},
         {
             "t": t + 9,
             "type": "packet",

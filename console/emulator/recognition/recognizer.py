@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from console.acs.streaming import TICKS_PER_SECOND
 from console.emulator.recognition import models
 from console.emulator.recognition.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, to_float
 from console.emulator.recognition.vad import ONSET_FRAMES, PRE_ROLL_FRAMES, Segment, VoiceActivity
-from console.emulator.scenario import TICKS_PER_SECOND, lexical
+from console.emulator.scenario import lexical
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every decode at INFO ("Processing audio with duration ..."): noise here.
