@@ -19,6 +19,8 @@ from typing import NoReturn
 
 MAX_SPEED = 1000.0  # the emulator's conversation at most this many times faster than real time
 _ARGUMENT = re.compile(r"argument ([^:]+): (.*)", re.S)
+_REQUIRED = re.compile(r"the following arguments are required: (.*)", re.S)
+_ONE_OF = re.compile(r"one of the arguments (.*) is required", re.S)
 
 
 class ConsoleArgumentParser(argparse.ArgumentParser):
@@ -26,9 +28,17 @@ class ConsoleArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         match = _ARGUMENT.fullmatch(message)
+        required = _REQUIRED.fullmatch(message)
+        one_of = _ONE_OF.fullmatch(message)
         if match is not None:
             name = match.group(1).split("/")[-1]  # "-v/--verbose" -> "--verbose"
             message = f"{name}: {match.group(2)}"
+        elif required is not None:
+            first = required.group(1).split(", ")[0]
+            message = f"{first}: is required"
+        elif one_of is not None:
+            names = one_of.group(1).split()
+            message = f"{names[0]}: one of {', '.join(names)} is required"
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
 

@@ -22,6 +22,7 @@ from console.arguments import (
     check_output,
     fail,
     locale,
+    nonempty,
     number,
     port,
     switch,
@@ -64,6 +65,15 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
     add_audio_argument(p, default=d(None))
     p.add_argument(
+        "--existing-call",
+        type=nonempty,
+        action="append",
+        default=d(None),
+        metavar="ID",
+        help="local profile: the emulator starts with a call in progress with this server call "
+        "id, to join (repeatable)",
+    )
+    p.add_argument(
         "-v", "--verbose", action="store_true", default=d(False), help="log debug detail"
     )
 
@@ -101,8 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
     run.set_defaults(command_parser=run)
     _add_common(run, sub=True)
-    run.add_argument(
-        "--target", required=True, type=target, help="+E.164 number, 8:acs:… or 8:orgid:… user"
+    who = run.add_mutually_exclusive_group(required=True)
+    who.add_argument("--target", type=target, help="+E.164 number, 8:acs:… or 8:orgid:… user")
+    who.add_argument(
+        "--join", type=nonempty, metavar="SERVER_CALL_ID", help="join a call in progress"
+    )
+    who.add_argument(
+        "--join-group", type=nonempty, metavar="GROUP_ID", help="join a group call in progress"
+    )
+    who.add_argument(
+        "--join-room", type=nonempty, metavar="ROOM_ID", help="join a room call in progress"
     )
     run.add_argument(
         "--locale", default="en-US", type=locale, help="transcription locale, e.g. en-US"
@@ -152,6 +170,8 @@ def _check(args: argparse.Namespace) -> None:
     parser = args.command_parser
     if args.command == "run":
         args.format = check_output(parser, args.out, args.format)
+        if args.switch_locale and not args.target:
+            fail(parser, "--switch-locale", "a call joined in progress keeps its language")
         for code, at in args.switch_locale:
             if at >= args.duration:
                 fail(parser, "--switch-locale", f"{code}@{at:g}s is after the call's end "

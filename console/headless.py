@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from console.acs.calls import CallLocator
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData
 from console.config import (
     CONNECTION_STRING_ENV,
@@ -110,7 +111,10 @@ async def _drive(session: CallSession, args: argparse.Namespace, factor: float) 
         print(f"FINAL {t:8.2f} {name}: {p.text}", flush=True)
 
     session.subscribe(on_notice=on_notice, on_final=on_final)
-    await session.place(args.target, locale=args.locale)
+    if args.target:
+        await session.place(args.target, locale=args.locale)
+    else:
+        await session.join(_locator(args), locale=args.locale)
     state = await _wait(session, lambda s: s.call is not CallState.CONNECTING, CONNECT_TIMEOUT_S)
     if state.call is not CallState.CONNECTED:
         raise RunFailed(state.last_error or "The call did not connect.")
@@ -141,6 +145,13 @@ async def _drive(session: CallSession, args: argparse.Namespace, factor: float) 
         await _wait(session, lambda s: s.call is not CallState.DISCONNECTING, 30)
     elif session.state.last_error:
         raise RunFailed(session.state.last_error)
+
+
+def _locator(args: argparse.Namespace) -> CallLocator:
+    for option, kind in (("join", "server_call_id"), ("join_group", "group_call_id")):
+        if getattr(args, option, None):
+            return CallLocator(kind, getattr(args, option))
+    return CallLocator("room_id", args.join_room)
 
 
 async def _until_call_time(

@@ -63,13 +63,20 @@ async def local_profile(
     scenario: str | None,
     speed: float,
     audio: Sequence[tuple[str, Path]] = (),
+    existing_calls: Sequence[str] = (),
     **listen: Any,
 ) -> AsyncIterator[Profile]:
-    """Start the embedded emulator and yield the profile that reaches it."""
+    """Start the embedded emulator and yield the profile that reaches it (with calls already
+    in progress to join, when asked)."""
     from console.emulator.scenario import ScenarioError
     from console.emulator.server import Emulator, EmulatorConfig
 
-    cfg = EmulatorConfig(data_dir=data_dir / "emulator", speed=speed, audio=tuple(audio))
+    cfg = EmulatorConfig(
+        data_dir=data_dir / "emulator",
+        speed=speed,
+        audio=tuple(audio),
+        existing_calls=tuple(existing_calls),
+    )
     if scenario:
         cfg.scenario = scenario
     emu = Emulator(cfg)
@@ -97,6 +104,7 @@ async def open_profile(
         scenario=getattr(args, "scenario", None),
         speed=getattr(args, "speed", 1.0) or 1.0,
         audio=getattr(args, "audio", None) or (),
+        existing_calls=getattr(args, "existing_call", None) or (),
         **listen,
     ) as profile:
         yield profile

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from console.acs.auth import AuthSettings, JwtVerifier, new_url_secret
 from console.acs.calls import CallService, CallServiceError, CallServiceOptions
 from console.acs.events import CallConnected, CallEvent, IncomingCall
-from console.acs.streaming import Packet
+from console.acs.streaming import Packet, TranscriptionMetadata
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
 from console.config import EventGridSecret, EventGridSecretStore, Profile
 from console.listener.callbacks import CallbackServer
@@ -146,6 +146,9 @@ class ConsoleRuntime:
         self._sessions: dict[str, CallSession] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.unrouted_events = 0  # events for no session of this console (counted, dropped)
+        self.unrouted_packets = 0
+        self.misrouted = 0  # input naming another call than the one its URL is for (dropped)
+        self._refused_streams: set[int] = set()
         self._by_call: dict[str, CallSession] = {}
         self.incoming_calls: Signal[IncomingCall] = Signal("incoming calls")
         self._started = False
@@ -205,8 +208,9 @@ class ConsoleRuntime:
         session.subscribe(on_state=track)
         return session
 
-    def discard_session(self, session: CallSession) -> None:
-        session.close()
+    def discard_session(self, session: CallSession, *, keep_for_recovery: bool = False) -> None:
+        """Forget a session; ``keep_for_recovery`` leaves its journal for File ▸ Recover."""
+        session.close(keep_for_recovery=keep_for_recovery)
         self._sessions.pop(session.id, None)
         for ccid in [k for k, v in self._by_call.items() if v is session]:
             del self._by_call[ccid]
@@ -268,6 +272,12 @@ class ConsoleRuntime:
         if query:
             session = self._sessions.get(query.get("session", ""))
             if session is not None:
+                own = session.state.call_connection_id
+                if ccid and own and ccid != own:
+                    # The URL names one call, the service's header another: apply to neither.
+                    self.misrouted += 1
+                    log.warning("refused input naming call %s on call %s's URL", ccid, own)
+                    return None
                 return session
         if ccid:
             session = self._by_call.get(ccid)
@@ -296,9 +306,12 @@ class ConsoleRuntime:
         self.unrouted_events += 1
         ccid = event.call_connection_id
         log.warning("event %s for an unknown call %s", event.type, ccid)
-        ours = bool(query and query.get("session")) or (event.operation_context or "").startswith(
-            "console:"
-        )
+        named = (query or {}).get("session", "")
+        context = event.operation_context or ""
+        if context.startswith("console:"):
+            named = named or context.split(":", 1)[1]
+        # A session of this console that is gone (never a live one: that would be misrouting).
+        ours = bool(named) and named not in self._sessions
         if isinstance(event, CallConnected) and ours and ccid:
             log.warning("a call placed by this console connected late; hanging it up")
             task = asyncio.get_running_loop().create_task(self._hang_up_orphan(ccid))
@@ -321,11 +334,26 @@ class ConsoleRuntime:
             session.stream_opened(conn)
 
     def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
+        if conn.id in self._refused_streams:
+            self.misrouted += 1
+            return
         session = self._session_for(conn.query, conn.call_connection_id)
-        if session is not None:
-            session.handle_packet(frame, packet)
+        if session is None:
+            self.unrouted_packets += 1
+            return
+        if isinstance(packet, TranscriptionMetadata):
+            own = session.state.call_connection_id
+            named = packet.call_connection_id
+            if named and own and named != own:
+                # A stream that says it carries another call's transcript: none of it is used.
+                self._refused_streams.add(conn.id)
+                self.misrouted += 1
+                log.warning("refused a transcript stream of call %s on call %s", named, own)
+                return
+        session.handle_packet(frame, packet)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
+        self._refused_streams.discard(conn.id)
         session = self._session_for(conn.query, conn.call_connection_id)
         if session is not None:
             session.stream_closed(conn)

@@ -131,6 +131,22 @@ class MediaStreamingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CallLocator:
+    """A call in progress to join: ``kind`` is the SDK's keyword for it."""
+
+    kind: str  # "server_call_id" | "group_call_id" | "room_id"
+    id: str
+
+    KINDS = ("server_call_id", "group_call_id", "room_id")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise ValueError(f"a call is joined by one of {', '.join(self.KINDS)}")
+        if not self.id.strip():
+            raise ValueError("the call to join needs an id")
+
+
+@dataclass(frozen=True, slots=True)
 class CallInfo:
     call_connection_id: str
     server_call_id: str | None = None
@@ -408,6 +424,40 @@ class CallService:
             lambda: self._client.answer_call(incoming_call_context, callback_url, **kwargs),
         )
         return _call_info(props)
+
+    async def connect_call(
+        self,
+        locator: CallLocator,
+        callback_url: str,
+        *,
+        transcription: TranscriptionSettings | None = None,
+        media_streaming: MediaStreamingSettings | None = None,
+        operation_context: str | None = None,
+    ) -> CallInfo:
+        """Join a call already in progress (``connect_call``): by server call id, group call id
+        or room id."""
+        kwargs: dict[str, Any] = {
+            locator.kind: locator.id,
+            "operation_context": operation_context,
+            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
+        }
+        if transcription is not None:
+            kwargs["transcription"] = self._transcription_options(transcription)
+        if media_streaming is not None:
+            kwargs["media_streaming"] = self._media_options(media_streaming)
+        props = await self._run(
+            "Joining the call", lambda: self._client.connect_call(callback_url, **kwargs)
+        )
+        return _call_info(props)
+
+    async def hold(self, call_connection_id: str, raw_id: str, *, on_hold: bool) -> None:
+        """Put a participant on hold, or take them off it."""
+        conn = self._connection(call_connection_id)
+        who = to_identifier(raw_id)
+        if on_hold:
+            await self._run("Putting on hold", lambda: conn.hold(who, operation_context="hold"))
+        else:
+            await self._run("Resuming", lambda: conn.unhold(who, operation_context="unhold"))
 
     async def reject_call(self, incoming_call_context: str, *, reason: str = "busy") -> None:
         """Decline a ringing call (reason: "none", "busy" or "forbidden")."""

@@ -127,6 +127,13 @@ def identifier_model(raw_id: str) -> dict[str, Any]:
     return model
 
 
+def typed_form(raw_id: str) -> str:
+    """A target as an operator types it: a phone number without its ``4:``, else the raw id."""
+    if kind_of(raw_id) is IdentifierKind.PHONE_NUMBER:
+        return raw_id[len(PHONE_PREFIX) :]
+    return raw_id
+
+
 def short_label(raw_id: str) -> str:
     """A compact human label for a participant with no display name."""
     kind = kind_of(raw_id)

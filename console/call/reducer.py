@@ -89,7 +89,8 @@ def reduce_event(state: SessionState, e: ev.CallEvent, now: float) -> Step:
         step.notice("info", "Call connected", f"Connected to {who}.", detail)
         step.effects.add(Effect.WATCH)
     elif isinstance(e, ev.ParticipantsUpdated):
-        pass  # the transcript learns them
+        # The transcript learns who they are; the state, who is on hold.
+        step.set(held=frozenset(p.raw_id for p in e.participants if p.is_on_hold))
     elif isinstance(e, ev.CallDisconnected):
         ended(step, "ended", "The call has ended.")
     elif isinstance(e, ev.CreateCallFailed | ev.AnswerFailed | ev.ConnectFailed):

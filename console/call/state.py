@@ -70,6 +70,8 @@ class SessionState:
     media_streaming: MediaStreamingState = MediaStreamingState.OFF
     audio_connected: bool = False  # an audio stream is open
     last_error: str | None = None
+    joined: bool = False  # joined in progress (Connect): the service will not change its locale
+    held: frozenset[str] = frozenset()  # raw ids of participants on hold
 
 
 class SessionError(Exception):
@@ -95,4 +97,17 @@ def can_stop_transcription(s: SessionState) -> tuple[bool, str]:
         return False, "There is no connected call."
     if not s.transcription.running:
         return False, "Transcription is not running."
+    return True, ""
+
+
+JOINED_LOCALE = (
+    "This call was joined in progress: the service does not change the language of a joined "
+    "call. Stop transcription and start it again to use another language."
+)
+
+
+def can_change_locale(s: SessionState) -> tuple[bool, str]:
+    """Whether a language chosen now is sent (or kept for the next start)."""
+    if s.joined and s.transcription.running:
+        return False, JOINED_LOCALE
     return True, ""

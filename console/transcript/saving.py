@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
+import time
 from pathlib import Path
 
 from console.transcript.export import export
@@ -29,6 +31,32 @@ _SAVE_REASONS = {
     )
     if hasattr(errno, name)
 }
+
+
+# Unsafe in a file name on some platform: separators, Windows' reserved characters, controls.
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+def call_file_stem(started_at: float, target: str) -> str:
+    """``<YYYYmmdd-HHMMSS>-<target>``: a call's file name by its start (local time) and target,
+    the target's characters that are unsafe in file names replaced by ``_``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started_at))
+    safe = _UNSAFE.sub("_", target.strip()).rstrip(". ") or "call"
+    return f"{stamp}-{safe}"
+
+
+def unique_stems(stems: list[str]) -> list[str]:
+    """The stems with repeats numbered (two calls to one target in the same second)."""
+    taken: set[str] = set()
+    out = []
+    for stem in stems:
+        name, n = stem, 1
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 class SaveError(OSError):

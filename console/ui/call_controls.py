@@ -226,16 +226,17 @@ class CallControls(QFrame):
             self.duration_label.setText("")
 
     def _update_buttons(self) -> None:
-        in_call = self._call_state.live
+        # Another call can be placed while one is going on (a consult, a second line): the
+        # Call button only needs a target; Hang up ends the call in view.
         valid = self.validated_target() is not None
-        self.call_button.setEnabled(not in_call and valid)
-        self.target.setEnabled(not in_call)
-        self.dial_button.setEnabled(not in_call)
+        self.call_button.setEnabled(valid)
         self.hang_up_button.setEnabled(
             self._call_state in (CallState.CONNECTING, CallState.CONNECTED)
         )
-        if not in_call and not valid and self.target.currentText().strip():
+        if not valid and self.target.currentText().strip():
             self.call_button.setToolTip("Enter a valid target first: " + self.hint.text())
+        elif self._call_state.live:
+            self.call_button.setToolTip("Place another call; this one stays in the call list")
         else:
             self.call_button.setToolTip("Place the call (Enter in the target field)")
 

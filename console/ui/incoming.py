@@ -74,9 +74,13 @@ class IncomingCallBanner(QFrame):
     def incoming(self) -> Any:
         return self._incoming
 
-    def ring(self, incoming: Any) -> None:
+    def ring(self, incoming: Any, *, busy_with: str | None = None) -> None:
+        """Show the call; ``busy_with`` names the call the operator is on, if any."""
         self._incoming = incoming
-        self.label.setText(f"Incoming call from {caller_text(incoming)}")
+        text = f"Incoming call from {caller_text(incoming)}"
+        if busy_with:
+            text += f" — you are on a call with {busy_with}; answering keeps it in the call list"
+        self.label.setText(text)
         self.answer_button.setEnabled(True)
         self.decline_button.setEnabled(True)
         self.show()

@@ -1,10 +1,14 @@
-"""The operator's main window: call and transcription controls, transcript, event log, status.
+"""The operator's main window: the call list, call and transcription controls, the transcript of
+the call in view, its event log, status.
 
-It binds to a :class:`console.runtime.ConsoleRuntime` (the listeners and call service) and to
-one :class:`console.session.CallSession` per call, forwards the operator's intent, and renders
-what :func:`console.ui.presenter.present` decides. Its actions and menus are
-:class:`~console.ui.window_actions.WindowActions`, its files
-:class:`~console.ui.transcript_files.TranscriptFiles`. It parses nothing and calls no SDK itself.
+It binds to a :class:`console.runtime.ConsoleRuntime` (the listeners and call service) and holds
+one :class:`console.session.CallSession` per call in its :class:`~console.ui.call_book.CallBook`;
+the call in view is bound to the widgets and rendered as
+:func:`console.ui.presenter.present` decides. The operator's actions on calls are
+:class:`~console.ui.call_desk.CallDesk`, its menus
+:class:`~console.ui.window_actions.WindowActions`,
+its files :class:`~console.ui.transcript_files.TranscriptFiles`. It parses nothing and calls no
+SDK itself.
 """
 
 from __future__ import annotations
@@ -18,21 +22,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (
-    QApplication,
-    QHBoxLayout,
-    QMainWindow,
-    QMessageBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from console.acs.calls import CallServiceError
 from console.acs.events import IncomingCall
 from console.config import Preferences, SecretStore
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, Notice, SessionError, SessionState
+from console.ui.call_book import CallBook, CallEntry
 from console.ui.call_controls import CallControls
+from console.ui.call_desk import CallDesk
+from console.ui.call_list import CallListDock
 from console.ui.event_log import EventLogDock
 from console.ui.find_bar import FindBar
 from console.ui.icons import app_icon
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    session_changed = Signal(object)  # the new CallSession
+    session_changed = Signal(object)  # the CallSession now in view
     state_shown = Signal(object)  # the SessionState just rendered
 
     def __init__(
@@ -67,8 +67,6 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir or Path.home()
         self.secrets = secrets or SecretStore(self.data_dir)
         self.log_path: Path | None = None  # the app sets it; shown in About
-        self.session: CallSession | None = None
-        self._unsubscribe_session: Callable[[], None] | None = None
         self._unsubscribe_incoming: Callable[[], None] | None = None
         self._last_state: SessionState | None = None
         self.tasks = TaskGroup(self._task_failed)
@@ -89,11 +87,13 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.call_controls, 3)
         controls.addWidget(self.transcription, 2)
         layout.addLayout(controls)
-        self.transcript_view = TranscriptView(central)
+        self.transcript_view = TranscriptView(central, holdable=True)
         layout.addWidget(self.transcript_view, 1)
         self.find_bar = FindBar(self.transcript_view, central)
         layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
+        self.call_dock = CallListDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.call_dock)
         self.event_dock = EventLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_dock)
         self.event_log = self.event_dock.log
@@ -103,6 +103,8 @@ class MainWindow(QMainWindow):
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
 
+        self.calls = CallBook(self)
+        self.desk = CallDesk(self)
         self.files = TranscriptFiles(self)
         self.settings = WindowSettings(self)
         self.acts = WindowActions(self)
@@ -119,9 +121,47 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self._bind_runtime()
         self._render_state(SessionState(requested_locale=self.prefs.default_locale))
-        self.resize(1280, 820)
+        self.resize(1440, 860)
         self.resizeDocks([self.event_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.call_dock], [250], Qt.Orientation.Horizontal)
         self.settings.restore_layout()
+
+    # --- the call in view ---------------------------------------------------------------------
+    @property
+    def session(self) -> CallSession | None:
+        return self.calls.current.session if self.calls.current is not None else None
+
+    @session.setter
+    def session(self, session: CallSession) -> None:
+        self.show_session(session)
+
+    def show_session(self, session: CallSession) -> CallEntry:
+        """Hold ``session`` in the call list (if it is not yet) and bring it into view."""
+        entry = self.calls.entry_of(session) or self.calls.add(session)
+        self.calls.select(entry)
+        return entry
+
+    def _show_call(self, entry: CallEntry | None) -> None:
+        session = entry.session if entry is not None else None
+        self.transcript_view.set_transcript(session.transcript if session else None)
+        audio = session.audio if session is not None and session.stream_audio else None
+        self.transcript_view.set_audio(audio)
+        self.event_log.clear()
+        for notice in self.calls.log_for(entry):
+            self.event_log.add_notice(notice)
+        if self.find_bar.isVisible():
+            self.find_bar.close_bar()
+        self.call_dock.list.show_current(entry)
+        state = entry.state if entry is not None else SessionState()
+        # The language shown is the call's own (and what a call placed from here will use).
+        self.transcription.locale.set_locale(state.requested_locale or self.prefs.default_locale)
+        self._render_state(state)
+        self.session_changed.emit(session)
+
+    def _entry_changed(self, entry: CallEntry) -> None:
+        self.call_dock.list.refresh(entry)
+        if entry is self.calls.current:
+            self._render_state(entry.state)
 
     def rerender(self) -> None:
         """Render the last state again (after a theme change)."""
@@ -129,21 +169,28 @@ class MainWindow(QMainWindow):
             self._render_state(self._last_state)
 
     def _wire(self) -> None:
-        cc, tc = self.call_controls, self.transcription
-        cc.call_requested.connect(self.place_call)
-        cc.hang_up_requested.connect(self.hang_up)
-        tc.start_requested.connect(self.start_transcription)
-        tc.stop_requested.connect(self.stop_transcription)
-        tc.locale_chosen.connect(self.choose_locale)
-        self.banner.answer_requested.connect(self.answer_call)
-        self.banner.decline_requested.connect(self.decline_call)
+        cc, tc, desk = self.call_controls, self.transcription, self.desk
+        cc.call_requested.connect(desk.place_call)
+        cc.hang_up_requested.connect(desk.hang_up)
+        tc.start_requested.connect(desk.start_transcription)
+        tc.stop_requested.connect(desk.stop_transcription)
+        tc.locale_chosen.connect(desk.choose_locale)
+        self.banner.answer_requested.connect(desk.answer_call)
+        self.banner.decline_requested.connect(desk.decline_call)
         missed = "{} called; the call was not answered."
         self.banner.missed.connect(
-            lambda c: self._say("warning", "Missed call", missed.format(caller_text(c)))
+            lambda c: self.say("warning", "Missed call", missed.format(caller_text(c)))
         )
         self.transcript_view.rename_requested.connect(self.rename_participant)
+        self.transcript_view.hold_requested.connect(desk.hold)
         self.transcript_view.copy_all_requested.connect(self.files.copy_all)
         self.transcript_view.flushed.connect(lambda _rev: self.find_bar.transcript_changed())
+        book = self.calls
+        book.current_changed.connect(self._show_call)
+        book.entry_changed.connect(self._entry_changed)
+        book.entries_changed.connect(lambda: self.call_dock.set_entries(book.entries, book.current))
+        book.notice_shown.connect(self._show_notice)
+        self.call_dock.list.call_chosen.connect(book.select)
         # Focus order: target, dial pad, call, hang up, transcription, language, transcript.
         chain = (cc.target, cc.dial_button, cc.call_button, cc.hang_up_button, tc.toggle, tc.locale)
         for first, second in itertools.pairwise(chain):
@@ -159,30 +206,8 @@ class MainWindow(QMainWindow):
             return
         self.status.set_profile(rt.profile.label)
         self.status.set_addresses(rt.addresses())
-        self._unsubscribe_incoming = rt.on_incoming_call(self.ring)
+        self._unsubscribe_incoming = rt.on_incoming_call(self.desk.ring)
         self._on_tick()
-
-    # --- session binding ---------------------------------------------------------------------
-    def _new_session(self) -> CallSession:
-        assert self.runtime is not None
-        old = self.session
-        if old is not None:
-            if self._unsubscribe_session is not None:
-                self._unsubscribe_session()
-            self.runtime.discard_session(old)
-        # Audio streaming (level meters) follows Settings, from the next call on.
-        session = self.runtime.new_session(
-            stream_audio=self.prefs.stream_audio_for(self.runtime.profile.kind)
-        )
-        self.session = session
-        self.files.new_transcript()
-        self._unsubscribe_session = session.subscribe(self._render_state, self.add_notice)
-        self.transcript_view.set_transcript(session.transcript)
-        self.transcript_view.set_audio(session.audio if session.stream_audio else None)
-        if self.find_bar.isVisible():
-            self.find_bar.close_bar()
-        self.session_changed.emit(session)
-        return session
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self.tasks.spawn(coro, name=name)
@@ -191,77 +216,21 @@ class MainWindow(QMainWindow):
         if isinstance(exc, SessionError):
             self.statusBar().showMessage(str(exc), 8000)  # already in the event log
         elif isinstance(exc, CallServiceError):
-            self._say("error", exc.operation or "Failed", exc.operator_text, str(exc))
+            self.say("error", exc.operation or "Failed", exc.operator_text, str(exc))
         else:
             log.error("action failed", exc_info=exc)
             text = str(exc) or type(exc).__name__
-            self._say("error", "Something went wrong", text, f"{type(exc).__name__}: {exc}")
+            self.say("error", "Something went wrong", text, f"{type(exc).__name__}: {exc}")
 
     def _in_call(self) -> bool:
         return self.session is not None and self.session.state.call.live
 
-    def _locale(self) -> str:
-        return self.transcription.locale.locale() or self.prefs.default_locale
-
-    # --- operator intent ---------------------------------------------------------------------
+    # The desk's, under the names the tests and the self-test use.
     def place_call(self, raw_target: str) -> None:
-        if self.runtime is None or self._in_call() or not self._confirm_discard():
-            return
-        session = self._new_session()
-        self.prefs.remember_target(raw_target.removeprefix("4:"))
-        self.call_controls.set_recent(self.prefs.recent_targets)
-        self.settings.save_prefs()
-        self.spawn(session.place(raw_target, locale=self._locale()), "place")
-
-    def hang_up(self) -> None:
-        if self.session is not None and self._in_call():
-            self.spawn(self.session.hang_up(), "hang-up")
+        self.desk.place_call(raw_target)
 
     def ring(self, incoming: IncomingCall) -> None:
-        who = caller_text(incoming)
-        if self._in_call():
-            busy = f"{who} called while another call is in progress."
-            self._say("info", "Incoming call while busy", busy)
-            return
-        self.banner.ring(incoming)
-        QApplication.alert(self)
-        self._say("info", "Incoming call", f"{who} is calling.")
-
-    def answer_call(self, incoming: IncomingCall, start_transcription: bool) -> None:
-        if self.runtime is None or self._in_call() or not self._confirm_discard():
-            return
-        session = self._new_session()
-        answer = session.answer(
-            incoming, locale=self._locale(), start_transcription=start_transcription
-        )
-        self.spawn(answer, "answer")
-
-    def decline_call(self, incoming: IncomingCall) -> None:
-        if self.runtime is not None:
-            self.spawn(self.runtime.decline(incoming), "decline")
-            self._say("info", "Call declined", f"Declined {caller_text(incoming)}.")
-
-    def toggle_transcription(self) -> None:
-        if self.session is not None and self.session.can_stop_transcription()[0]:
-            self.stop_transcription()
-        else:
-            self.start_transcription()
-
-    def start_transcription(self) -> None:
-        if self.session is not None and self.session.can_start_transcription()[0]:
-            self.spawn(self.session.start_transcription(self._locale()), "start")
-
-    def stop_transcription(self) -> None:
-        if self.session is not None and self.session.can_stop_transcription()[0]:
-            self.spawn(self.session.stop_transcription(), "stop")
-
-    def choose_locale(self, code: str) -> None:
-        if self.session is None or not self._in_call():
-            return  # used at the next start
-        try:
-            self.session.request_locale(code)
-        except SessionError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
+        self.desk.ring(incoming)
 
     def rename_participant(self, raw_id: str, name: str) -> None:
         shown = self.transcript_view.transcript
@@ -269,9 +238,6 @@ class MainWindow(QMainWindow):
             self.session.rename_participant(raw_id, name)
         elif shown is not None:
             shown.rename(raw_id, name)
-
-    def _confirm_discard(self) -> bool:
-        return self.files.confirm_discard(self.session is not None)
 
     # --- rendering ---------------------------------------------------------------------------
     def _render_state(self, state: SessionState) -> None:
@@ -292,41 +258,40 @@ class MainWindow(QMainWindow):
             confirmed_locale=v.confirmed_locale,
             failed=v.failed,
         )
+        self.transcription.set_locale_allowed(*v.locale_allowed)
+        self.transcript_view.set_held(state.held, holdable=v.can_hold)
         self.acts.hang_up.setEnabled(v.can_hang_up)
         self.acts.transcribe.setEnabled(v.can_toggle_transcription)
         self.acts.call.setEnabled(v.can_call)
+        self.acts.close_call.setEnabled(self.session is not None and not state.call.live)
         self.local_audio.set_call(v.connected_call_id)
         self.status.set_health(v.health)
         self.setWindowTitle(v.title)
         self.state_shown.emit(state)
 
     def add_notice(self, notice: Notice) -> None:
+        """A notice not about one call (an incoming call, a save, settings)."""
+        self.calls.add_global(notice)
+
+    def _show_notice(self, notice: Notice) -> None:
         self.event_log.add_notice(notice)
         if notice.level == "error":
             self.statusBar().showMessage(f"{notice.title}: {notice.text}", 10000)
 
-    def _say(self, level: str, title: str, text: str, detail: str = "") -> None:
+    def say(self, level: str, title: str, text: str, detail: str = "") -> None:
         self.add_notice(Notice(time.time(), level, title, text, detail))
 
     def _on_tick(self) -> None:
         self.call_controls.tick()
+        self.call_dock.list.refresh()
         if self.runtime is not None:
             self.status.poll(self.runtime)
 
     # --- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._in_call():
-            answer = QMessageBox.question(
-                self,
-                "Quit",
-                "A call is in progress. Hang up and quit?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
-            if self.session is not None:
-                self.spawn(self.session.hang_up(), "hang-up-on-quit")
+        if not self.desk.confirm_quit():
+            event.ignore()
+            return
         self.shutdown()
         self.files.close_reviews()
         super().closeEvent(event)
@@ -338,7 +303,7 @@ class MainWindow(QMainWindow):
         self._tick.stop()
         self.transcript_view.close_binding()
         self.local_audio.shutdown()
-        for undo in (self._unsubscribe_session, self._unsubscribe_incoming):
-            if undo is not None:
-                undo()
-        self._unsubscribe_session = self._unsubscribe_incoming = None
+        self.calls.shutdown()
+        if self._unsubscribe_incoming is not None:
+            self._unsubscribe_incoming()
+            self._unsubscribe_incoming = None

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.audio_levels import LevelReading
 from console.ui import palette
@@ -74,6 +82,7 @@ class NameEdit(QLineEdit):
 
 class ParticipantPane(QFrame):
     rename_requested = Signal(str, str)  # raw id, new name
+    hold_requested = Signal(str, bool)  # raw id, put on hold (False: resume)
 
     def __init__(
         self, raw_id: str, name: str, colour_index: int, parent: QWidget | None = None
@@ -115,6 +124,17 @@ class ParticipantPane(QFrame):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
         top.addWidget(self.speaking_label)
+        # Hidden until the window says this call's participants can be held.
+        self.hold_button = QToolButton(self.header)
+        self.hold_button.setObjectName("HoldButton")
+        self.hold_button.setCheckable(True)
+        self.hold_button.setText("Hold")
+        self.hold_button.setAccessibleName(f"Hold {raw_id}")
+        self.hold_button.setToolTip("Put this participant on hold (their transcript pauses)")
+        self.hold_button.clicked.connect(lambda on: self.hold_requested.emit(self.raw_id, bool(on)))
+        self.hold_button.setVisible(False)
+        top.addWidget(self.hold_button)
+        self.held = False
         hl.addLayout(top)
         self.raw_label = QLabel(raw_id, self.header)
         self.raw_label.setObjectName("PaneRawId")
@@ -160,9 +180,28 @@ class ParticipantPane(QFrame):
         self._speaking = on
         self._paint_speaking()
 
+    def set_held(self, held: bool, *, holdable: bool) -> None:
+        """On hold (the service says so), and whether the button applies now."""
+        self.hold_button.setVisible(holdable or held)
+        self.hold_button.setEnabled(holdable)
+        self.hold_button.setChecked(held)
+        self.hold_button.setText("Resume" if held else "Hold")
+        self.hold_button.setToolTip(
+            "On hold: click to resume (their transcript continues)"
+            if held
+            else "Put this participant on hold (their transcript pauses)"
+        )
+        if held != self.held:
+            self.held = held
+            self._paint_speaking()
+
     def _paint_speaking(self) -> None:
         fg = palette.on_swatch(self.colour_index).name()
-        if self._speaking:
+        if self.held:
+            self.speaking_label.setText("❚❚ on hold")
+            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 600;")
+            self.speaking_label.setAccessibleDescription("on hold")
+        elif self._speaking:
             self.speaking_label.setText("● speaking")
             self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 600;")
             self.speaking_label.setAccessibleDescription("speaking")

@@ -137,16 +137,18 @@ def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
         _packet(AGENT, "Okay, I'm submitting the refund now and", 47.0, False, None),
         received_at=now,
     )
-    session.state = replace(
-        session.state,
-        call=CallState.CONNECTED,
-        transcription=TranscriptionState.ACTIVE,
-        target=CUSTOMER,
-        call_connection_id="401f3500-7e2a-4c11-9b0e-1a2b3c4d5e6f",
-        connected_at=started,
-        requested_locale="en-US",
-        confirmed_locale="en-US",
-        stream_connected=True,
+    session._publish(
+        replace(
+            session.state,
+            call=CallState.CONNECTED,
+            transcription=TranscriptionState.ACTIVE,
+            target=CUSTOMER,
+            call_connection_id="401f3500-7e2a-4c11-9b0e-1a2b3c4d5e6f",
+            connected_at=started,
+            requested_locale="en-US",
+            confirmed_locale="en-US",
+            stream_connected=True,
+        )
     )
     window.call_controls.target.setEditText("+1 425 555 0142")
     window._render_state(session.state)
@@ -173,12 +175,60 @@ def _four_party(window: MainWindow) -> None:
     window.transcript_view.flush()
 
 
+def _side_call(window: MainWindow, target: str, **state: Any) -> CallSession:
+    """Another call in the list, out of view: a row with its state, no transcript shown."""
+    session = CallSession(None, None, default_locale="en-US")  # type: ignore[arg-type]
+    window.calls.add(session)
+    connected = time.time() - state.pop("ago", 60)
+    session.transcript.call_started_at = connected
+    session._publish(
+        replace(
+            session.state,
+            call=CallState.CONNECTED,
+            target=target,
+            connected_at=connected,
+            stream_connected=True,
+            **state,
+        )
+    )
+    return session
+
+
+def _three_calls(window: MainWindow) -> None:
+    """A supervisor's desk: a call on hold, the call in view, and a joined call with news."""
+    live = TranscriptionState.ACTIVE
+    first = _side_call(
+        window,
+        "4:+442079460958",
+        ago=312,
+        held=frozenset({"4:+442079460958"}),
+        transcription=live,
+        requested_locale="en-GB",
+        confirmed_locale="en-GB",
+    )
+    window.calls.select(window.calls.entry_of(first))
+    _in_call(window)
+    third = _side_call(
+        window,
+        "8:acs:5e1d0c2b-77aa-4f3e-9d21-0b6c4a8e2f10_00000021-7b3c-12d4-85f0-3a9e61",
+        ago=95,
+        joined=True,
+        transcription=live,
+        requested_locale="fr-FR",
+        confirmed_locale="fr-FR",
+    )
+    entry = window.calls.entry_of(third)
+    assert entry is not None
+    window.calls._mark(entry)  # new Finals while out of view
+    window.call_dock.list.refresh()
+
+
 def _stopped(window: MainWindow, session: CallSession) -> None:
     """Transcription stopped while the agent was mid-sentence: the phrase settles, unfinished."""
     t = session.transcript
     t.add_marker("transcription_stopped", time.time())
-    session.state = replace(
-        session.state, transcription=TranscriptionState.STOPPED, stream_connected=False
+    session._publish(
+        replace(session.state, transcription=TranscriptionState.STOPPED, stream_connected=False)
     )
     window._render_state(session.state)
     window.add_notice(
@@ -271,6 +321,11 @@ def render_all(out: Path) -> list[Path]:
     window = _window(app, "light", data_dir)
     _stopped(window, _in_call(window))
     written.append(_save(window, out, "07-stopped-not-finalised", app))
+    _dispose(window)
+
+    window = _window(app, "light", data_dir)
+    _three_calls(window)
+    written.append(_save(window, out, "08-call-list-three-calls", app))
     _dispose(window)
     apply_theme(app, "light")
     return written

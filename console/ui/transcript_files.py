@@ -1,5 +1,5 @@
-"""The window's transcript files: save, copy, open for review, recover after a crash, and the
-question before a new call replaces an unsaved transcript.
+"""The window's transcript files: save (the call in view, or every call at once), copy, open
+for review, recover after a crash, and the question before an unsaved call is closed.
 
 Review windows delete themselves when closed and are forgotten then, so an all-day session that
 opens many keeps none of them.
@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from console.acs.identifiers import typed_form
 from console.call.state import Notice
 from console.transcript.export import TranscriptFormatError, load_json
 from console.transcript.journal import JournalError, find_unfinished, mark_recovered, replay
 from console.transcript.model import Transcript
-from console.transcript.saving import save
+from console.transcript.saving import call_file_stem, save, unique_stems
 from console.ui.files import (
     RecoveryDialog,
     ReviewWindow,
@@ -27,16 +29,34 @@ from console.ui.files import (
     copy_transcript,
     recovered_title,
 )
+from console.ui.save_all_dialog import ask_save_all
 from console.ui.save_dialog import ask_save_path
 
 if TYPE_CHECKING:
+    from console.ui.call_book import CallEntry
     from console.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 
+def _stem(entry: CallEntry) -> str:
+    """A call's file name: its start and its target as typed (``20261203-101500-+1425…``)."""
+    target = entry.session.state.target
+    return call_file_stem(entry.started_at, typed_form(target) if target else entry.label)
+
+
+class _Saved:
+    """Where a transcript was last saved, in which format, at which revision."""
+
+    __slots__ = ("fmt", "path", "revision")
+
+    def __init__(self, path: Path, fmt: str, revision: int) -> None:
+        self.path, self.fmt, self.revision = path, fmt, revision
+
+
 class TranscriptFiles(QObject):
-    """Files for the transcript the window shows (``current()``), and review windows."""
+    """Files for the transcript the window shows (``current()``), every call's, and review
+    windows. Each call's transcript remembers its own file: Save writes it again."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -44,9 +64,8 @@ class TranscriptFiles(QObject):
         self.data_dir = window.data_dir
         # Where Save first opens; the app sets it (platform folder, or under --data-dir).
         self.save_dir: Path | None = None
-        self.saved_revision: int | None = None
-        # The file the transcript shown was saved to, and its format: Save writes it again.
-        self.saved_to: tuple[Path, str] | None = None
+        # Per transcript (forgotten with it): the file it was saved to, format and revision.
+        self._saved: weakref.WeakKeyDictionary[Transcript, _Saved] = weakref.WeakKeyDictionary()
         self.review_windows: list[ReviewWindow] = []
         self.recovery_dialog: RecoveryDialog | None = None
 
@@ -65,14 +84,31 @@ class TranscriptFiles(QObject):
         return d
 
     # --- saving -----------------------------------------------------------------------------
-    def new_transcript(self) -> None:
-        """A new call's transcript is shown: it has not been saved anywhere yet."""
-        self.saved_revision = None
-        self.saved_to = None
+    @property
+    def saved_to(self) -> tuple[Path, str] | None:
+        """The file the transcript shown was last saved to, and its format."""
+        t = self._current()
+        saved = self._saved.get(t) if t is not None else None
+        return (saved.path, saved.fmt) if saved is not None else None
+
+    def is_saved(self, transcript: Transcript) -> bool:
+        """Saved, and nothing has changed since."""
+        saved = self._saved.get(transcript)
+        return saved is not None and saved.revision == transcript.revision
+
+    def _profile(self) -> str:
+        w = self._w
+        return w.runtime.profile.kind if w.runtime is not None else w.prefs.profile
+
+    def _default_stem(self) -> str:
+        entry = self._w.calls.current
+        if entry is not None and entry.session.transcript is self._current():
+            return _stem(entry)
+        return "transcript-" + time.strftime("%Y%m%d-%H%M%S")
 
     def save_transcript(self) -> Path | None:
         """Save (Ctrl+S): again to the same file and format after a first save."""
-        if self.saved_to is not None and self._current() is not None:
+        if self.saved_to is not None:
             path, fmt = self.saved_to
             return self.save_to(path, fmt, again=True)
         return self.save_transcript_as()
@@ -82,25 +118,64 @@ class TranscriptFiles(QObject):
         if self._current() is None:
             self._status("There is no transcript to save yet.", 5000)
             return None
-        w = self._w
-        prefs = w.prefs
-        profile = w.runtime.profile.kind if w.runtime is not None else prefs.profile
-        folder = Path(prefs.save_folders.get(profile) or self.transcripts_dir())
-        if not folder.is_dir():
-            folder = self.transcripts_dir()
-        stem = "transcript-" + time.strftime("%Y%m%d-%H%M%S")
-        choice = ask_save_path(self._parent, folder, stem, prefs.save_formats.get(profile, "txt"))
+        profile = self._profile()
+        folder, fmt = self._last_place(profile)
+        choice = ask_save_path(self._parent, folder, self._default_stem(), fmt)
         if choice is None:
             return None
         out = self.save_to(*choice)
         if out is not None:
-            prefs.save_folders[profile] = str(out.parent)
-            prefs.save_formats[profile] = choice[1]
-            w.settings.save_prefs()
+            self._remember_place(profile, out.parent, choice[1])
         return out
 
-    def save_to(self, path: Path, fmt: str, *, again: bool = False) -> Path | None:
-        t = self._current()
+    def _last_place(self, profile: str) -> tuple[Path, str]:
+        prefs = self._w.prefs
+        folder = Path(prefs.save_folders.get(profile) or self.transcripts_dir())
+        if not folder.is_dir():
+            folder = self.transcripts_dir()
+        return folder, prefs.save_formats.get(profile, "txt")
+
+    def _remember_place(self, profile: str, folder: Path, fmt: str) -> None:
+        prefs = self._w.prefs
+        prefs.save_folders[profile] = str(folder)
+        prefs.save_formats[profile] = fmt
+        self._w.settings.save_prefs()
+
+    def save_all(self) -> list[Path]:
+        """Save all: one file per call into a chosen folder, in one chosen format, each named
+        ``<YYYYmmdd-HHMMSS>-<target>.<ext>`` (call start, target)."""
+        entries = [e for e in self._w.calls.entries if e.session.transcript.final_count]
+        if not entries:
+            self._status("No call has a transcript to save yet.", 5000)
+            return []
+        profile = self._profile()
+        folder, fmt = self._last_place(profile)
+        stems = unique_stems([_stem(e) for e in entries])
+        named = list(zip(entries, stems, strict=True))
+        choice = ask_save_all(self._parent, folder, fmt, [(e.label, stem) for e, stem in named])
+        if choice is None:
+            return []
+        folder, fmt = choice
+        written: list[Path] = []
+        for entry, stem in named:
+            out = self.save_to(folder / f"{stem}.{fmt}", fmt, transcript=entry.session.transcript)
+            if out is None:
+                break  # the reason is in the event log; the rest would fail the same way
+            written.append(out)
+        if written:
+            self._remember_place(profile, folder, fmt)
+            self._status(f"Saved {len(written)} of {len(named)} calls in {folder}.", 8000)
+        return written
+
+    def save_to(
+        self,
+        path: Path,
+        fmt: str,
+        *,
+        again: bool = False,
+        transcript: Transcript | None = None,
+    ) -> Path | None:
+        t = transcript or self._current()
         if t is None:
             return None
         try:
@@ -112,8 +187,7 @@ class TranscriptFiles(QObject):
             )
             self._notify(Notice(time.time(), "error", "Transcript not saved", text, repr(exc)))
             return None
-        self.saved_revision = t.revision
-        self.saved_to = (out, fmt)
+        self._saved[t] = _Saved(out, fmt, t.revision)
         text = f"Saved again to {out} ({fmt.upper()})." if again else f"Saved as {out}."
         self._notify(Notice(time.time(), "info", "Transcript saved", text, path=str(out)))
         return out
@@ -125,25 +199,25 @@ class TranscriptFiles(QObject):
         else:
             self._status("There is no transcript text to copy yet.", 4000)
 
-    def confirm_discard(self, has_session: bool) -> bool:
-        """Before a new call replaces the transcript shown: save it, go on, or cancel."""
-        t = self._current()
-        if t is None or not t.final_count or self.saved_revision == t.revision or not has_session:
+    def confirm_discard(self, transcript: Transcript) -> bool:
+        """Before a call's unsaved transcript leaves the window: save it, go on, or cancel."""
+        if not transcript.final_count or self.is_saved(transcript):
             return True
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Start a new call",
-            "The current transcript has not been saved. It stays in the autosave "
-            "journal, but will no longer be shown here.",
+            "Close call",
+            "This call's transcript has not been saved. It stays in the autosave journal "
+            "(File ▸ Recover), but will no longer be shown here.",
             parent=self._parent,
         )
         save_first = box.addButton("Save first…", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Continue", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Close without saving", QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is cancel:
             return False
         if box.clickedButton() is save_first:
+            # The call closed is the one in view (closing acts on the call in view).
             return self.save_transcript() is not None
         return True
 

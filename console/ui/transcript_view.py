@@ -84,13 +84,19 @@ class CombinedView(QFrame):
 
 class TranscriptView(QWidget):
     rename_requested = Signal(str, str)  # raw id, name
+    hold_requested = Signal(str, bool)  # raw id, on hold
     copy_all_requested = Signal()
     flushed = Signal(int)  # transcript revision now on screen
     final_announced = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, read_only: bool = False, holdable: bool = False
+    ) -> None:
         super().__init__(parent)
         self.read_only = read_only
+        self._holdable_view = holdable  # a live call's view: participants can be held
+        self._held: frozenset[str] = frozenset()
+        self._can_hold = False
         self.transcript: Transcript | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._thresholds = Thresholds()
@@ -472,11 +478,22 @@ class TranscriptView(QWidget):
             pane.name_edit.setReadOnly(True)
             pane.name_edit.setToolTip("")
         pane.rename_requested.connect(self.rename_requested)
+        pane.hold_requested.connect(self.hold_requested)
         pane.view.copy_all_requested.connect(self.copy_all_requested)
+        if self._holdable_view:
+            pane.set_held(raw_id in self._held, holdable=self._can_hold)
         pane.meter.setVisible(self.audio is not None)
         self._levels_revision = -1  # read its meter at the next flush
         self.panes[raw_id] = pane
         self._order.append(raw_id)
+
+    def set_held(self, held: frozenset[str], *, holdable: bool) -> None:
+        """Who is on hold in the call in view, and whether holding applies now."""
+        if not self._holdable_view:
+            return
+        self._held, self._can_hold = held, holdable
+        for raw_id, pane in self.panes.items():
+            pane.set_held(raw_id in held, holdable=holdable)
 
     @property
     def splitter(self) -> QSplitter | None:

@@ -20,6 +20,12 @@ TRANSCRIPTION_TEXT = {
 }
 
 
+LOCALE_TIP = (
+    "Transcription language (Ctrl+Shift+L). Type to search; changing it during transcription "
+    "switches the language live."
+)
+
+
 class TranscriptionControls(QFrame):
     start_requested = Signal()
     stop_requested = Signal()
@@ -54,10 +60,7 @@ class TranscriptionControls(QFrame):
         self.toggle.setText("Start transcription")
         self.locale = LocaleCombo(self)
         self.locale.setAccessibleName("Transcription language")
-        self.locale.setToolTip(
-            "Transcription language (Ctrl+Shift+L). Type to search; changing it during "
-            "transcription switches the language live."
-        )
+        self.locale.setToolTip(LOCALE_TIP)
         self.locale.locale_chosen.connect(self.locale_chosen)
         row.addWidget(self.locale, 1)
         self.status = QLabel("", self)
@@ -117,6 +120,11 @@ class TranscriptionControls(QFrame):
         }.get(transcription)
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
         self._apply()
+
+    def set_locale_allowed(self, allowed: bool, why: str) -> None:
+        """A joined call's language cannot change: the list says so instead of failing."""
+        self.locale.setEnabled(allowed)
+        self.locale.setToolTip(LOCALE_TIP if allowed else why)
 
     def _apply(self) -> None:
         if self._active:

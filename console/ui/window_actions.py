@@ -24,18 +24,30 @@ class WindowActions:
     def __init__(self, w: MainWindow) -> None:
         self._w = w
         a = self._action
-        files, view, find = w.files, w.transcript_view, w.find_bar
+        files, view, find, desk, calls = w.files, w.transcript_view, w.find_bar, w.desk, w.calls
         std = QKeySequence.StandardKey
         self.open = a("&Open transcript…", files.open_transcript, std.Open, "open")
         self.save = a("&Save transcript", files.save_transcript, std.Save, "save")
         self.save_as = a("Save transcript &as…", files.save_transcript_as, "Ctrl+Shift+S")
+        self.save_all = a("Save a&ll calls' transcripts…", files.save_all, "Ctrl+Alt+S")
         self.copy = a("&Copy transcript", files.copy_all, "Ctrl+Shift+C", "copy")
         self.recover = a("&Recover unsaved transcripts…", files.offer_recovery)
         self.settings = a("Se&ttings…", w.settings.open_dialog, "Ctrl+,", "settings")
         # Spelt out: some platforms (and Qt's offscreen one) map StandardKey.Quit to nothing.
         self.quit = a("&Quit", w.close, "Ctrl+Q")
         self.call = a("&Call", w.call_controls._on_call, "Ctrl+Return", "call")
-        self.hang_up = a("&Hang up", w.hang_up, "Ctrl+Shift+H", "hangup")
+        self.hang_up = a("&Hang up", desk.hang_up, "Ctrl+Shift+H", "hangup")
+        self.join = a("&Join a call in progress…", desk.join_call, "Ctrl+Shift+J")
+        self.close_call = a("Cl&ose call", desk.close_call, "Ctrl+W")
+        self.next_call = a("&Next call", lambda: calls.step(1), "Ctrl+PgDown")
+        self.prev_call = a("&Previous call", lambda: calls.step(-1), "Ctrl+PgUp")
+        # Alt+1 … Alt+9: the call with that number in the list (one row in the shortcut list).
+        self.call_number = [
+            a(f"Go to call {n}", lambda _=False, n=n: calls.select_number(n), f"Alt+{n}")
+            for n in range(1, 10)
+        ]
+        for act in self.call_number:
+            act.setProperty("shortcut_group", "Go to call 1 … 9 in the call list")
         self.answer = a("&Answer incoming call", w.banner.answer, "Ctrl+Shift+A")
         self.decline = a("&Decline incoming call", w.banner.decline, "Ctrl+Shift+D")
         self.target = a("Go to &target field", self._focus_target, "Ctrl+L")
@@ -43,7 +55,7 @@ class WindowActions:
             "Show &dial pad", w.call_controls.dial_button.showMenu, "Ctrl+D", "dialpad"
         )
         self.transcribe = a(
-            "&Start / stop transcription", w.toggle_transcription, "Ctrl+T", "transcribe"
+            "&Start / stop transcription", desk.toggle_transcription, "Ctrl+T", "transcribe"
         )
         self.locale = a("Choose &language…", self._focus_locale, "Ctrl+Shift+L")
         self.by_speaker = a("By &speaker", lambda: view.show_combined(False), "Ctrl+1", "split")
@@ -103,15 +115,17 @@ class WindowActions:
     def _menus(self) -> None:
         mb = self._w.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([self.open, self.save, self.save_as, self.copy, self.recover])
+        m.addActions([self.open, self.save, self.save_as, self.save_all, self.copy, self.recover])
         m.addSeparator()
         m.addAction(self.settings)
         m.addSeparator()
         m.addAction(self.quit)
         m = mb.addMenu("&Call")
-        m.addActions([self.call, self.hang_up])
+        m.addActions([self.call, self.join, self.hang_up, self.close_call])
         m.addSeparator()
         m.addActions([self.answer, self.decline])
+        m.addSeparator()
+        m.addActions([self.next_call, self.prev_call])
         m.addSeparator()
         m.addActions([self.target, self.dialpad])
         m.addSeparator()

@@ -128,11 +128,17 @@ class WindowSettings(QObject):
 
     def show_shortcuts(self) -> None:
         native = QKeySequence.SequenceFormat.NativeText
-        rows = [
-            f"{act.shortcut().toString(native):<18} {act.text().replace('&', '')}"
-            for act in self._w.actions()
-            if not act.shortcut().isEmpty()
-        ]
+        rows: list[str] = []
+        for act in self._w.actions():
+            if act.shortcut().isEmpty():
+                continue
+            keys, text = act.shortcut().toString(native), act.text().replace("&", "")
+            group = act.property("shortcut_group")
+            if group:  # a numbered family (Alt+1 … Alt+9) is one row
+                if any(r.endswith(group) for r in rows):
+                    continue
+                keys, text = keys.rstrip("0123456789") + "1…9", group
+            rows.append(f"{keys:<18} {text}")
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "\n".join(rows), self._w)
         box.setStyleSheet("QLabel { font-family: 'DejaVu Sans Mono', monospace; }")
         box.exec()

@@ -107,13 +107,12 @@ async def running_console(
             try:
                 yield Console(emu, runtime, window, data_dir)
             finally:
-                session = window.session
                 await window.tasks.wait()
-                if session is not None and window._in_call():
+                for entry in window.calls.live():
                     with contextlib.suppress(Exception):
-                        await session.hang_up()
+                        await entry.session.hang_up()
                     with contextlib.suppress(TimeoutError):
-                        await session.wait_for(lambda s: s.call.value != "disconnecting", 5)
+                        await entry.session.wait_for(lambda s: s.call.value != "disconnecting", 5)
                 window.shutdown()
                 window.hide()
                 window.deleteLater()

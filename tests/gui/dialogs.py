@@ -11,8 +11,16 @@ from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
+from console.ui.save_all_dialog import SaveAllDialog
 from console.ui.save_dialog import SaveDialog
 
 Step = Callable[[QWidget], bool]  # gets the modal widget on top; True when it was its kind
@@ -38,6 +46,33 @@ def type_name(name: str, *, file_type: str | None = None) -> Step:
         edit.selectAll()
         QTest.keyClicks(edit, name)  # as typed: the filter follows the suffix on the way
         QTest.keyClick(edit, Qt.Key.Key_Return)
+        return True
+
+    return step
+
+
+def save_all_into(folder: str, fmt: str, seen: list[str] | None = None) -> Step:
+    """In the Save all dialog: type the folder, pick the format by its code, note the file
+    names it shows, press Save."""
+
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, SaveAllDialog):
+            return False
+        edit = modal.findChild(QLineEdit, "folderEdit")
+        combo = modal.findChild(QComboBox, "formatCombo")
+        assert edit is not None and combo is not None
+        edit.selectAll()
+        QTest.keyClicks(edit, folder)
+        index = combo.findData(fmt)
+        assert index >= 0, fmt
+        combo.setCurrentIndex(index)
+        if seen is not None:
+            seen.extend(modal.file_names())
+        buttons = modal.findChild(QDialogButtonBox)
+        assert buttons is not None
+        save = buttons.button(QDialogButtonBox.StandardButton.Save)
+        assert save is not None
+        save.click()
         return True
 
     return step

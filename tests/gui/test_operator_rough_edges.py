@@ -258,8 +258,10 @@ async def test_stopping_with_a_phrase_in_progress_settles_it_as_not_finalised(
         # A Final in, and a few words into the next phrase, so it is still growing when the
         # stop arrives.
         await wait_until(
-            lambda: t.final_count >= 1
-            and any(1 <= len(p.text.split()) <= 3 for p in t.open_intermediates()),
+            lambda: (
+                t.final_count >= 1
+                and any(1 <= len(p.text.split()) <= 3 for p in t.open_intermediates())
+            ),
             timeout=30,
             what="a phrase in progress",
         )

@@ -20,6 +20,7 @@ def test_screenshots_render_every_state(app: QApplication, tmp_path: Path) -> No
         "05-dark-theme.png",
         "06-four-party-grid.png",
         "07-stopped-not-finalised.png",
+        "08-call-list-three-calls.png",
     ]
     sizes = {(QImage(str(p)).width(), QImage(str(p)).height()) for p in paths}
     assert sizes == {(1440, 900)}

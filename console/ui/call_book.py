@@ -1,0 +1,142 @@
+"""The calls the window holds: every session from placing (or answering, or joining) until the
+operator closes it, which one is in view, each one's event log and whether it has news.
+
+A call out of view costs no painting: only its notices are kept, and a new Final or a failure
+just sets its unread mark. The window binds the call in view to its widgets (``current_changed``)
+and repaints a row of the call list when ``entry_changed`` says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Signal
+
+from console.acs.identifiers import short_label
+from console.call.state import CallState, Notice, SessionState
+from console.session import CallSession
+
+MAX_NOTICES = 2000  # per call: an all-day call must not grow without limit
+
+
+@dataclass(eq=False)
+class CallEntry:
+    session: CallSession
+    number: int  # 1, 2, …: the order calls were made in (Alt+N jumps to it)
+    created_at: float  # wall time the operator placed, answered or joined it
+    notices: list[Notice] = field(default_factory=list)
+    unread: bool = False  # new Finals or a failure while out of view
+    undo: Callable[[], None] = lambda: None
+
+    @property
+    def state(self) -> SessionState:
+        return self.session.state
+
+    @property
+    def label(self) -> str:
+        """Who the call is with."""
+        target = self.session.state.target
+        return short_label(target) if target else f"Call {self.number}"
+
+    @property
+    def started_at(self) -> float:
+        """Call start (connected), else when it was made: what file names use."""
+        return self.session.transcript.call_started_at or self.created_at
+
+
+class CallBook(QObject):
+    current_changed = Signal(object)  # the CallEntry in view, or None
+    entry_changed = Signal(object)  # a CallEntry whose row (state, unread mark) changed
+    entries_changed = Signal()  # a call was added or removed
+    notice_shown = Signal(object)  # a Notice for the event log (the call in view's, or global)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[CallEntry] = []
+        self.current: CallEntry | None = None
+        self.global_notices: list[Notice] = []  # not about one call: incoming calls, settings
+        self._numbers = 0
+
+    def add(self, session: CallSession) -> CallEntry:
+        self._numbers += 1
+        entry = CallEntry(session, self._numbers, time.time())
+
+        def on_state(_state: SessionState) -> None:
+            self.entry_changed.emit(entry)
+
+        def on_notice(notice: Notice) -> None:
+            entry.notices.append(notice)
+            del entry.notices[:-MAX_NOTICES]
+            if entry is self.current:
+                self.notice_shown.emit(notice)
+            elif notice.level == "error":
+                self._mark(entry)
+
+        def on_final(_packet: object) -> None:
+            if entry is not self.current:
+                self._mark(entry)
+
+        entry.undo = session.subscribe(on_state, on_notice, on_final)
+        self.entries.append(entry)
+        self.entries_changed.emit()
+        return entry
+
+    def _mark(self, entry: CallEntry) -> None:
+        if not entry.unread:
+            entry.unread = True
+            self.entry_changed.emit(entry)
+
+    def select(self, entry: CallEntry | None) -> None:
+        if entry is self.current:
+            return
+        self.current = entry
+        if entry is not None and entry.unread:
+            entry.unread = False
+            self.entry_changed.emit(entry)
+        self.current_changed.emit(entry)
+
+    def step(self, delta: int) -> None:
+        """The next (1) or previous (-1) call, round the list."""
+        if not self.entries:
+            return
+        index = self.entries.index(self.current) if self.current in self.entries else -1
+        self.select(self.entries[(index + delta) % len(self.entries)])
+
+    def select_number(self, position: int) -> None:
+        """The N-th call in the list (1-based), if there is one."""
+        if 1 <= position <= len(self.entries):
+            self.select(self.entries[position - 1])
+
+    def remove(self, entry: CallEntry) -> None:
+        entry.undo()
+        index = self.entries.index(entry)
+        self.entries.remove(entry)
+        self.entries_changed.emit()
+        if entry is self.current:
+            rest = self.entries[min(index, len(self.entries) - 1)] if self.entries else None
+            self.select(rest)
+
+    def entry_of(self, session: CallSession | None) -> CallEntry | None:
+        return next((e for e in self.entries if e.session is session), None)
+
+    def live(self) -> list[CallEntry]:
+        return [e for e in self.entries if e.state.call.live]
+
+    def connected(self) -> list[CallEntry]:
+        return [e for e in self.entries if e.state.call is CallState.CONNECTED]
+
+    def add_global(self, notice: Notice) -> None:
+        self.global_notices.append(notice)
+        del self.global_notices[:-MAX_NOTICES]
+        self.notice_shown.emit(notice)
+
+    def log_for(self, entry: CallEntry | None) -> list[Notice]:
+        """What the event log shows with ``entry`` in view: its notices and the global ones."""
+        own = entry.notices if entry is not None else []
+        return sorted([*self.global_notices, *own], key=lambda n: n.at)
+
+    def shutdown(self) -> None:
+        for entry in self.entries:
+            entry.undo()

@@ -1,0 +1,176 @@
+"""The operator's actions on calls: place one (while others go on), answer, decline, join one in
+progress, hang up, hold a participant, transcription on and off, the language, close a call.
+
+Each acts on the call in view (the call list's selection); nothing is routed by "the" call.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from console.acs.calls import CallLocator
+from console.acs.events import IncomingCall
+from console.acs.identifiers import typed_form
+from console.call.state import Notice, SessionError, can_change_locale
+from console.session import CallSession
+from console.ui.incoming import caller_text
+from console.ui.join_dialog import JoinDialog
+
+if TYPE_CHECKING:
+    from console.ui.main_window import MainWindow
+
+
+class CallDesk(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._w = window
+
+    @property
+    def session(self) -> CallSession | None:
+        return self._w.session
+
+    def _locale(self) -> str:
+        return self._w.transcription.locale.locale() or self._w.prefs.default_locale
+
+    def _new_session(self) -> CallSession:
+        w = self._w
+        assert w.runtime is not None
+        # Audio streaming (level meters) follows Settings, from the next call on.
+        streams = w.prefs.stream_audio_for(w.runtime.profile.kind)
+        session = w.runtime.new_session(stream_audio=streams)
+        w.show_session(session)
+        return session
+
+    # --- calls ------------------------------------------------------------------------------
+    def place_call(self, raw_target: str) -> None:
+        w = self._w
+        if w.runtime is None:
+            return
+        session = self._new_session()
+        w.prefs.remember_target(typed_form(raw_target))
+        w.call_controls.set_recent(w.prefs.recent_targets)
+        w.settings.save_prefs()
+        w.spawn(session.place(raw_target, locale=self._locale()), "place")
+
+    def ring(self, incoming: IncomingCall) -> None:
+        w = self._w
+        who = caller_text(incoming)
+        busy = [e.label for e in w.calls.live()]
+        w.banner.ring(incoming, busy_with=", ".join(busy) if busy else None)
+        QApplication.alert(w)
+        text = f"{who} is calling" + (f" (you are on a call with {busy[0]})." if busy else ".")
+        w.say("info", "Incoming call", text)
+
+    def answer_call(self, incoming: IncomingCall, start_transcription: bool) -> None:
+        w = self._w
+        if w.runtime is None:
+            return
+        session = self._new_session()
+        answer = session.answer(
+            incoming, locale=self._locale(), start_transcription=start_transcription
+        )
+        w.spawn(answer, "answer")
+
+    def decline_call(self, incoming: IncomingCall) -> None:
+        w = self._w
+        if w.runtime is not None:
+            w.spawn(w.runtime.decline(incoming), "decline")
+            w.say("info", "Call declined", f"Declined {caller_text(incoming)}.")
+
+    def join_call(self) -> None:
+        """Ask for a call in progress to join (a supervisor transcribing someone's call)."""
+        w = self._w
+        if w.runtime is None:
+            return
+        dialog = JoinDialog(w)
+        if not dialog.exec() or dialog.locator is None:
+            return
+        self.join(dialog.locator, start_transcription=dialog.start_transcription)
+
+    def join(self, locator: CallLocator, *, start_transcription: bool) -> None:
+        session = self._new_session()
+        join = session.join(locator, locale=self._locale(), start_transcription=start_transcription)
+        self._w.spawn(join, "join")
+
+    def hang_up(self) -> None:
+        s = self.session
+        if s is not None and s.state.call.live:
+            self._w.spawn(s.hang_up(), "hang-up")
+
+    def hold(self, raw_id: str, on_hold: bool) -> None:
+        s = self.session
+        if s is not None:
+            self._w.spawn(s.hold(raw_id, on_hold=on_hold), "hold" if on_hold else "resume")
+
+    def close_call(self) -> None:
+        """Take the call in view off the list (once it is over; its journal is closed)."""
+        w = self._w
+        entry = w.calls.current
+        if entry is None or w.runtime is None:
+            return
+        if entry.state.call.live:
+            w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
+            return
+        transcript = entry.session.transcript
+        if not w.files.confirm_discard(transcript):
+            return
+        unsaved = bool(transcript.final_count) and not w.files.is_saved(transcript)
+        w.runtime.discard_session(entry.session, keep_for_recovery=unsaved)
+        w.calls.remove(entry)
+
+    # --- transcription ------------------------------------------------------------------------
+    def toggle_transcription(self) -> None:
+        if self.session is not None and self.session.can_stop_transcription()[0]:
+            self.stop_transcription()
+        else:
+            self.start_transcription()
+
+    def start_transcription(self) -> None:
+        s = self.session
+        if s is not None and s.can_start_transcription()[0]:
+            self._w.spawn(s.start_transcription(self._locale()), "start")
+
+    def stop_transcription(self) -> None:
+        s = self.session
+        if s is not None and s.can_stop_transcription()[0]:
+            self._w.spawn(s.stop_transcription(), "stop")
+
+    def choose_locale(self, code: str) -> None:
+        s = self.session
+        if s is None or not s.state.call.live:
+            return  # used at the next start
+        try:
+            s.request_locale(code)
+        except SessionError as exc:
+            self._w.statusBar().showMessage(str(exc), 8000)
+
+    def locale_allowed(self) -> tuple[bool, str]:
+        s = self.session
+        return can_change_locale(s.state) if s is not None else (True, "")
+
+    # --- quitting ---------------------------------------------------------------------------
+    def confirm_quit(self) -> bool:
+        """Asked once, naming every call still going on; they are hung up on Yes."""
+        w = self._w
+        live = w.calls.live()
+        if not live:
+            return True
+        names = "\n".join(f"  {e.number}. {e.label}" for e in live)
+        many = len(live) > 1
+        question = (
+            f"{'These calls are' if many else 'A call is'} still going on:\n{names}\n\n"
+            f"Hang {'them' if many else 'it'} up and quit?"
+        )
+        answer = QMessageBox.question(
+            w, "Quit", question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        for entry in live:
+            w.spawn(entry.session.hang_up(), f"hang-up-on-quit-{entry.number}")
+        w.add_notice(Notice(time.time(), "info", "Quitting", f"Hanging up {len(live)} call(s)."))
+        return True

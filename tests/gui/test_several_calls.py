@@ -1,0 +1,199 @@
+"""Several calls at once in the real window, against the emulator through the real SDK: place
+two, hold one, answer a third, switch their languages independently, stop one's transcription,
+hang one up, save all; each saved file is that call's script and nothing else."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from console.call.state import CallState, TranscriptionState
+from console.emulator.scenario import load_scenario
+from console.transcript.export import load_json
+from console.ui.call_book import CallEntry
+from console.ui.main_window import MainWindow
+from tests.gui.conftest import Console, running_console, wait_until
+from tests.gui.dialogs import answer, operate, save_all_into
+
+AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
+SCRIPT_CUSTOMER = "4:+15550100142"  # the customer in the scenario file; a call's target stands in
+A, B, C = "+14255550100", "+14255550101", "+14255550102"
+
+
+def _script(customer: str) -> list[tuple[str, str]]:
+    """The support call as a call with ``customer`` says it: (speaker, text) in order."""
+    return [
+        (customer if u.speaker == SCRIPT_CUSTOMER else u.speaker, u.text["en-US"])
+        for u in load_scenario("support-call").utterances
+    ]
+
+
+def _is_subsequence(got: list[tuple[str, str]], script: list[tuple[str, str]]) -> bool:
+    it = iter(script)
+    return all(any(line == s for s in it) for line in got)
+
+
+def _select(qtbot, w: MainWindow, entry: CallEntry) -> None:
+    """Click the call's row in the call list."""
+    calls = w.call_dock.list
+    item, _row = calls.rows[id(entry)]
+    qtbot.mouseClick(
+        calls.viewport(), Qt.MouseButton.LeftButton, pos=calls.visualItemRect(item).center()
+    )
+    assert w.calls.current is entry
+    assert w.transcript_view.transcript is entry.session.transcript
+
+
+async def _place(qtbot, w: MainWindow, target: str) -> CallEntry:
+    cc = w.call_controls
+    cc.target.setFocus()
+    cc.target.lineEdit().selectAll()
+    qtbot.keyClicks(cc.target.lineEdit(), target)
+    before = len(w.calls.entries)
+    qtbot.mouseClick(cc.call_button, Qt.MouseButton.LeftButton)
+    assert len(w.calls.entries) == before + 1, "a new call joins the list; none is replaced"
+    entry = w.calls.entries[-1]
+    assert w.calls.current is entry
+    await wait_until(lambda: entry.state.call is CallState.CONNECTED, what=f"{target} connected")
+    assert cc.state_label.text() == "Connected"
+    return entry
+
+
+async def _transcribe(qtbot, w: MainWindow, entry: CallEntry) -> None:
+    toggle = w.transcription.toggle
+    await wait_until(toggle.isEnabled, what="Start enabled")
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    await wait_until(
+        lambda: entry.state.transcription is TranscriptionState.ACTIVE, what="transcribing"
+    )
+    await wait_until(lambda: entry.session.transcript.final_count > 0, what="a first Final")
+
+
+async def _choose_locale(qtbot, w: MainWindow, entry: CallEntry, code: str) -> None:
+    combo = w.transcription.locale
+    assert combo.isEnabled()
+    combo.setFocus()
+    combo.lineEdit().selectAll()
+    qtbot.keyClicks(combo.lineEdit(), code)
+    qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Return)
+    await wait_until(lambda: entry.state.confirmed_locale == code, what=f"{code} confirmed")
+
+
+async def test_operator_works_three_calls_at_once_and_saves_all(app, qtbot, tmp_path: Path) -> None:
+    async with running_console(tmp_path, speed=6.0) as console:
+        await _three_calls(console, qtbot, tmp_path)
+
+
+async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
+    w = console.window
+    assert not w.call_dock.list.isVisible()  # "No calls yet." until there is one
+    a = await _place(qtbot, w, A)
+    await _transcribe(qtbot, w, a)
+    b = await _place(qtbot, w, B)
+    await _transcribe(qtbot, w, b)
+    assert a.state.call is CallState.CONNECTED, "placing B left A alone"
+    assert [r.title.text() for _i, r in w.call_dock.list.rows.values()] == [
+        f"1 · {A}",
+        f"2 · {B}",
+    ]
+
+    # Hold A's customer, from A's pane.
+    _select(qtbot, w, a)
+    customer_a = f"4:{A}"
+    await wait_until(lambda: customer_a in w.transcript_view.panes, what="A's customer pane")
+    hold = w.transcript_view.panes[customer_a].hold_button
+    await wait_until(hold.isVisible, what="the Hold button")
+    assert hold.text() == "Hold"
+    qtbot.mouseClick(hold, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: customer_a in a.state.held, what="A's customer on hold")
+    assert hold.text() == "Resume"
+    row_a = w.call_dock.list.rows[id(a)][1]
+    assert "on hold" in row_a.state_line.text()
+    assert not b.state.held
+
+    # C rings while A and B go on: the ringing notice names both; answering adds a third call.
+    await console.emulator.ring(C, webhook_url=console.runtime.eventgrid_url)
+    await wait_until(w.banner.isVisible, what="the ringing notice")
+    ringing = w.banner.label.text()
+    assert C in ringing and A in ringing and B in ringing, ringing
+    assert w.banner.transcribe.isChecked()
+    qtbot.mouseClick(w.banner.answer_button, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: len(w.calls.entries) == 3, what="the answered call listed")
+    c = w.calls.entries[2]
+    assert w.calls.current is c
+    await wait_until(lambda: c.state.transcription is TranscriptionState.ACTIVE, what="C live")
+    await wait_until(lambda: c.session.transcript.final_count > 0, what="C's first Final")
+
+    # Out of view, B's new Finals mark its row.
+    b_finals = b.session.transcript.final_count
+    await wait_until(lambda: b.session.transcript.final_count > b_finals, what="B speaks on")
+    assert b.unread and w.call_dock.list.rows[id(b)][1].mark.text()
+
+    # Each call's language is its own.
+    _select(qtbot, w, a)
+    assert w.transcription.locale.locale() == "en-US"
+    await _choose_locale(qtbot, w, a, "fr-FR")
+    _select(qtbot, w, c)
+    assert w.transcription.locale.locale() == "en-US", "the combo shows C's language, not A's"
+    await _choose_locale(qtbot, w, c, "de-DE")
+    _select(qtbot, w, b)
+    assert not b.unread, "seen now"
+    assert w.transcription.locale.locale() == "en-US"
+    assert (a.state.confirmed_locale, b.state.confirmed_locale) == ("fr-FR", "en-US")
+    assert c.state.confirmed_locale == "de-DE"
+
+    # Stop B's transcription: A and C go on transcribing.
+    qtbot.mouseClick(w.transcription.toggle, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: b.state.transcription is TranscriptionState.STOPPED, what="B off")
+    assert a.state.transcription is c.state.transcription is TranscriptionState.ACTIVE
+
+    # Hang up A only.
+    _select(qtbot, w, a)
+    qtbot.mouseClick(w.call_controls.hang_up_button, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: a.state.call is CallState.DISCONNECTED, what="A hung up")
+    assert b.state.call is c.state.call is CallState.CONNECTED
+    assert c.state.transcription is TranscriptionState.ACTIVE
+
+    # Save all: one JSON file per call, named by call start and target.
+    out = tmp_path / "saved"
+    shown: list[str] = []
+    with operate(save_all_into(str(out), "json", shown)) as pending:
+        # From the Qt loop, as a click would: a modal dialog must not run inside this task.
+        QTimer.singleShot(0, w.acts.save_all.trigger)
+        await wait_until(lambda: not pending, what="the Save all dialog")
+    await wait_until(lambda: len(list(out.glob("*.json"))) == 3, what="three files")
+    expected = {
+        entry: time.strftime("%Y%m%d-%H%M%S", time.localtime(entry.started_at)) + f"-{target}"
+        for entry, target in ((a, A), (b, B), (c, C))
+    }
+    assert shown == [f"{stem}.json" for stem in expected.values()]
+    assert sorted(p.name for p in out.iterdir()) == sorted(shown)
+    for entry, stem in expected.items():
+        saved = load_json(out / f"{stem}.json")
+        customer = f"4:{entry.state.target.removeprefix('4:')}"
+        got = [(p.raw_id, p.text) for p in saved.finals]
+        assert got and _is_subsequence(got, _script(customer)), (stem, got)
+        assert {raw for raw, _ in got} <= {AGENT, customer}, "no other call's words"
+        assert [(p.raw_id, p.text) for p in entry.session.transcript.finals] == got
+    assert re.search(r"Saved 3 of 3 calls", w.statusBar().currentMessage())
+    kinds = {e: [m.kind for m in e.session.transcript.markers] for e in (a, b, c)}
+    assert "transcription_stopped" in kinds[b] and "transcription_stopped" not in kinds[c]
+    changed = {
+        e: [m.detail for m in e.session.transcript.markers if m.kind == "locale_changed"]
+        for e in (a, b, c)
+    }
+    assert changed[a][-1:] == ["fr-FR"] and "de-DE" not in changed[a]
+    assert changed[c][-1:] == ["de-DE"] and "fr-FR" not in changed[c]
+    assert set(changed[b]) <= {"en-US"}
+
+    # Quitting with B and C still on asks once, naming both.
+    asked: list[str] = []
+    with operate(answer(QMessageBox.StandardButton.No, asked)) as pending:
+        QTimer.singleShot(0, w.close)
+        await wait_until(lambda: not pending, what="the question")
+    assert w.isVisible() and len(asked) == 1
+    assert f"1. {A}" not in asked[0] and f"2. {B}" in asked[0] and f"3. {C}" in asked[0]
