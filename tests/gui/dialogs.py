@@ -60,7 +60,8 @@ def save_all_into(folder: str, fmt: str, seen: list[str] | None = None) -> Step:
             return False
         edit = modal.findChild(QLineEdit, "folderEdit")
         combo = modal.findChild(QComboBox, "formatCombo")
-        assert edit is not None and combo is not None
+        assert edit is not None
+        assert combo is not None
         edit.selectAll()
         QTest.keyClicks(edit, folder)
         index = combo.findData(fmt)

@@ -119,7 +119,7 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
     await console.emulator.ring(C, webhook_url=console.runtime.eventgrid_url)
     await wait_until(w.banner.isVisible, what="the ringing notice")
     ringing = w.banner.label.text()
-    assert C in ringing and A in ringing and B in ringing, ringing
+    assert all(number in ringing for number in (A, B, C)), ringing
     assert w.banner.transcribe.isChecked()
     qtbot.mouseClick(w.banner.answer_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: len(w.calls.entries) == 3, what="the answered call listed")
@@ -131,7 +131,8 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
     # Out of view, B's new Finals mark its row.
     b_finals = b.session.transcript.final_count
     await wait_until(lambda: b.session.transcript.final_count > b_finals, what="B speaks on")
-    assert b.unread and w.call_dock.list.rows[id(b)][1].mark.text()
+    assert b.unread
+    assert w.call_dock.list.rows[id(b)][1].mark.text()
 
     # Each call's language is its own.
     _select(qtbot, w, a)
@@ -176,18 +177,22 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
         saved = load_json(out / f"{stem}.json")
         customer = f"4:{entry.state.target.removeprefix('4:')}"
         got = [(p.raw_id, p.text) for p in saved.finals]
-        assert got and _is_subsequence(got, _script(customer)), (stem, got)
+        assert got, stem
+        assert _is_subsequence(got, _script(customer)), (stem, got)
         assert {raw for raw, _ in got} <= {AGENT, customer}, "no other call's words"
         assert [(p.raw_id, p.text) for p in entry.session.transcript.finals] == got
     assert re.search(r"Saved 3 of 3 calls", w.statusBar().currentMessage())
     kinds = {e: [m.kind for m in e.session.transcript.markers] for e in (a, b, c)}
-    assert "transcription_stopped" in kinds[b] and "transcription_stopped" not in kinds[c]
+    assert "transcription_stopped" in kinds[b]
+    assert "transcription_stopped" not in kinds[c]
     changed = {
         e: [m.detail for m in e.session.transcript.markers if m.kind == "locale_changed"]
         for e in (a, b, c)
     }
-    assert changed[a][-1:] == ["fr-FR"] and "de-DE" not in changed[a]
-    assert changed[c][-1:] == ["de-DE"] and "fr-FR" not in changed[c]
+    assert changed[a][-1:] == ["fr-FR"]
+    assert "de-DE" not in changed[a]
+    assert changed[c][-1:] == ["de-DE"]
+    assert "fr-FR" not in changed[c]
     assert set(changed[b]) <= {"en-US"}
 
     # Quitting with B and C still on asks once, naming both.
@@ -195,5 +200,8 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
     with operate(answer(QMessageBox.StandardButton.No, asked)) as pending:
         QTimer.singleShot(0, w.close)
         await wait_until(lambda: not pending, what="the question")
-    assert w.isVisible() and len(asked) == 1
-    assert f"1. {A}" not in asked[0] and f"2. {B}" in asked[0] and f"3. {C}" in asked[0]
+    assert w.isVisible(), "No keeps the window and the calls"
+    assert len(asked) == 1
+    assert f"1. {A}" not in asked[0], "A is over"
+    assert f"2. {B}" in asked[0]
+    assert f"3. {C}" in asked[0]
