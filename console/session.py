@@ -46,6 +46,8 @@ from console.call.state import (
     can_stop_transcription,
 )
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
+from console.transcript.journal import JournalOptions
+from console.transcript.redacted import redact_transcript
 from console.transcript.saving import SaveError, save
 
 __all__ = [
@@ -90,6 +92,7 @@ class CallSession(CallIntake):
         clock: Callable[[], float] = time.time,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         stream_audio: bool = False,
+        journal_options: JournalOptions | None = None,
     ) -> None:
         super().__init__(
             SessionState(requested_locale=validate_locale(default_locale)),
@@ -98,6 +101,7 @@ class CallSession(CallIntake):
             call_time_factor=call_time_factor,
             clock=clock,
             call_check_interval=call_check_interval,
+            journal_options=journal_options,
         )
         self.id = uuid.uuid4().hex
         self.endpoints = endpoints
@@ -327,6 +331,8 @@ class CallSession(CallIntake):
         if name.strip():
             self.transcript.rename(raw_id, name.strip())  # the journal follows the transcript
 
-    def save(self, path: Path, fmt: str | None = None) -> Path:
-        """Write the transcript atomically; raises :class:`SaveError` in plain words."""
-        return save(self.transcript, path, fmt)
+    def save(self, path: Path, fmt: str | None = None, *, redact: bool = False) -> Path:
+        """Write the transcript atomically; raises :class:`SaveError` in plain words.
+        ``redact`` writes a redacted copy (the transcript held stays as it is)."""
+        transcript = redact_transcript(self.transcript).transcript if redact else self.transcript
+        return save(transcript, path, fmt)
