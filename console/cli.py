@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor_command.add_arguments(sub.add_parser("doctor", help=doctor_command.HELP))
 
+    from console import redact_command
+
+    redact_command.add_arguments(sub.add_parser("redact", help=redact_command.HELP))
+
     run = sub.add_parser("run", help="place one call headless, transcribe it and save it")
     run.set_defaults(command_parser=run)
     _add_common(run, sub=True)
@@ -145,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("txt", "json", "vtt", "srt", "csv"),
         default=None,
         help="file format (default: from --out's suffix, else json)",
+    )
+    run.add_argument(
+        "--redact",
+        action="store_true",
+        help="redact personal data (cards, phones, e-mails, accounts, SSNs, spelled names) in "
+        "the saved file and the FINAL lines",
     )
     run.add_argument(
         "--speech-model-endpoint-id",
@@ -194,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return emulator_cli.main(args.emulator_args)
     _setup_logging(args.verbose)
+    if args.command == "redact":
+        from console.redact_command import run as redact
+
+        return redact(args)
     if args.self_test and args.command is None:
         from console.ui.self_test import self_test
 

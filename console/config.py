@@ -1,21 +1,26 @@
 """Profiles, preferences and secrets.
 
 Preferences live in ``settings.json`` in the data dir (plain, non-secret values only). The Azure
-connection string and the Event Grid URL secret live in the system keyring, one entry per data
-dir (so ``--data-dir`` isolates them too); when no keyring exists the operator is told so and
-they are kept for this session only. Neither is ever written to a file or a log.
+connection string, the Event Grid URL secret and the key that encrypts the call journals live in
+the system keyring, one entry per data dir (so ``--data-dir`` isolates them too); when no keyring
+exists the operator is told so: the secrets are kept for this session only, the journals are
+stored unencrypted. None is ever written to a file or a log.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from secrets import token_urlsafe
+from secrets import token_bytes, token_urlsafe
 from typing import Any
 
 import keyring
@@ -28,6 +33,7 @@ APP_DIR_NAME = "acs-console"
 KEYRING_SERVICE = "acs-transcription-console"
 KEYRING_CONNECTION_STRING = "azure-connection-string"
 KEYRING_EVENTGRID_SECRET = "eventgrid-url-secret"
+KEYRING_JOURNAL_KEY = "journal-key"
 
 # A headless run may take the connection string from the environment instead of the keyring
 # (never stored anywhere by the console).
@@ -91,6 +97,14 @@ class Preferences:
     # Where and in which format Save last wrote, per profile ("local" / "azure").
     save_folders: dict[str, str] = field(default_factory=dict)
     save_formats: dict[str, str] = field(default_factory=dict)
+    # Privacy (README "Privacy"): redact every saved transcript; keep journals redacted; delete
+    # a closed call's journal this many days after (0: at once); journal calls at all; show
+    # the transcript redacted on screen.
+    always_redact_saved: bool = False
+    redact_at_rest: bool = False
+    retention_days: int = 7
+    journaling: bool = True
+    redacted_view: bool = False
 
     def stream_audio_for(self, profile_kind: str) -> bool:
         return self.stream_audio_azure if profile_kind == "azure" else self.stream_audio_local
@@ -310,6 +324,101 @@ class EventGridSecretStore:
         if not usable:
             return why
         return f"The keyring could not be used ({exc.__class__.__name__}); it may be locked."
+
+
+@dataclass(frozen=True, slots=True)
+class JournalKey:
+    """The key that encrypts a data dir's journals, or why there is none."""
+
+    value: bytes | None = field(repr=False)
+    # Empty with a key; else why journals are stored unencrypted, for the operator.
+    note: str = ""
+
+
+class JournalKeyStore:
+    """The journal key of one data dir: 32 random bytes (AES-256-GCM), base64 in the keyring,
+    created on first use.
+
+    Without a usable keyring there is no key: :meth:`load` says why in :attr:`JournalKey.note`
+    (journals are then stored unencrypted, which the operator is told, never silently).
+    Deleting the key makes the journals sealed with it unreadable: they can only be discarded.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._username = keyring_username(KEYRING_JOURNAL_KEY, data_dir)
+
+    def load(self) -> JournalKey:
+        """The stored key, created and stored on first use. Never raises."""
+        # Two consoles starting on a new data dir must not each make (and one lose) a key.
+        with _creation_lock(self.data_dir):
+            try:
+                stored = keyring.get_password(KEYRING_SERVICE, self._username)
+            except Exception as exc:  # NoKeyringError, a locked keyring, a broken backend
+                return JournalKey(None, self._note(exc))
+            key = _journal_key(stored)
+            if key is not None:
+                return JournalKey(key)
+            key = token_bytes(32)
+            try:
+                keyring.set_password(
+                    KEYRING_SERVICE, self._username, base64.b64encode(key).decode("ascii")
+                )
+            except Exception as exc:
+                return JournalKey(None, self._note(exc))
+            return JournalKey(key)
+
+    def read(self) -> bytes | None:
+        """The stored key, never creating one (reading journals); None if there is none."""
+        try:
+            return _journal_key(keyring.get_password(KEYRING_SERVICE, self._username))
+        except Exception:
+            return None
+
+    def delete(self) -> None:
+        """Forget the key (the journals sealed with it can then only be discarded)."""
+        quiet = (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError)
+        with contextlib.suppress(*quiet):  # nothing stored, or nowhere to store it
+            keyring.delete_password(KEYRING_SERVICE, self._username)
+
+    def _note(self, exc: Exception) -> str:
+        why = EventGridSecretStore._why(exc)
+        folder = self.data_dir / "journals"
+        return (
+            f"{why} Call journals (the autosave that recovers a call after a crash) are "
+            f"stored unencrypted in {folder}. Turn journaling off in Settings to keep none."
+        )
+
+
+@contextlib.contextmanager
+def _creation_lock(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the data dir while a key is read or made (POSIX; elsewhere, and
+    where the lock file cannot be made, none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        fd = os.open(data_dir / ".journal-key.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # also releases the lock
+
+
+def _journal_key(stored: str | None) -> bytes | None:
+    if not stored:
+        return None
+    try:
+        key = base64.b64decode(stored, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key if len(key) == 32 else None
 
 
 def trust_bundle(extra_ca: str) -> str:

@@ -3,6 +3,9 @@
 Prints each Final to stdout as it is journalled (``FINAL <call time> <speaker>: <text>``), so a
 supervisor script can follow along, and operator notices to stderr. Exits 0 after saving, or 1
 with the operator-facing message (saving whatever was transcribed before the failure).
+
+``--redact`` (or "Always redact saved transcripts" in Settings) redacts both the saved file and
+the ``FINAL`` lines.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from console.session import (
     TranscriptionState,
 )
 from console.transcript.export import format_for_path
+from console.transcript.redaction import redact_text
 
 CONNECT_TIMEOUT_S = 60.0
 
@@ -60,6 +64,7 @@ async def run_headless(args: argparse.Namespace) -> int:
     fmt = args.format or (format_for_path(args.out) if args.out.suffix else "json")
     prefs = Preferences.load(args.data_dir)
     secrets = SecretStore(args.data_dir)
+    redact = bool(getattr(args, "redact", False)) or prefs.always_redact_saved
     try:
         _check_azure(args, prefs, secrets)
         async with open_runtime(args, prefs, secrets, default_locale=args.locale) as runtime:
@@ -68,11 +73,11 @@ async def run_headless(args: argparse.Namespace) -> int:
                 stream_audio=False, speech_model_endpoint_id=args.speech_model_endpoint_id
             )
             try:
-                await _drive(session, args, runtime.profile.call_time_factor)
+                await _drive(session, args, runtime.profile.call_time_factor, redact=redact)
             except BaseException as exc:
-                _save(session, args.out, fmt, failure=exc)
+                _save(session, args.out, fmt, failure=exc, redact=redact)
                 raise
-            _save(session, args.out, fmt)
+            _save(session, args.out, fmt, redact=redact)
             runtime.discard_session(session)
     except (RunFailed, SessionError, ConfigError, ListenerError, OSError) as exc:
         print(f"acs-console run: {exc}", file=sys.stderr)
@@ -82,13 +87,18 @@ async def run_headless(args: argparse.Namespace) -> int:
 
 
 def _save(
-    session: CallSession, out: Path, fmt: str, *, failure: BaseException | None = None
+    session: CallSession,
+    out: Path,
+    fmt: str,
+    *,
+    failure: BaseException | None = None,
+    redact: bool = False,
 ) -> None:
     """Save what was transcribed; when that fails, keep the journal for recovery and say so."""
     if not session.transcript.finals and session.state.connected_at is None:
         return  # the call never got anywhere: no empty file behind a failure
     try:
-        session.save(out, fmt)
+        session.save(out, fmt, redact=redact)
     except SaveError as exc:
         journal = session.journal.path if session.journal is not None else None
         session.close(keep_for_recovery=True)
@@ -100,7 +110,9 @@ def _save(
         raise RunFailed(text) from exc
 
 
-async def _drive(session: CallSession, args: argparse.Namespace, factor: float) -> None:
+async def _drive(
+    session: CallSession, args: argparse.Namespace, factor: float, *, redact: bool = False
+) -> None:
     def on_notice(n: Notice) -> None:
         print(f"[{n.level}] {n.title}: {n.text}", file=sys.stderr, flush=True)
 
@@ -108,7 +120,8 @@ async def _drive(session: CallSession, args: argparse.Namespace, factor: float) 
         who = session.transcript.participant(p.participant_raw_id)
         name = who.display_name if who else p.participant_raw_id
         t = p.offset / TICKS_PER_SECOND
-        print(f"FINAL {t:8.2f} {name}: {p.text}", flush=True)
+        text = redact_text(p.text).text if redact else p.text
+        print(f"FINAL {t:8.2f} {name}: {text}", flush=True)
 
     session.subscribe(on_notice=on_notice, on_final=on_final)
     if args.target:

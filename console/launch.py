@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from console.config import CONNECTION_STRING_ENV, Preferences, Profile, SecretStore
+from console.privacy import journal_options, start_retention, stop_task
 from console.runtime import ConsoleRuntime
 
 
@@ -118,13 +119,20 @@ async def open_runtime(
     *,
     default_locale: str | None = None,
 ) -> AsyncIterator[ConsoleRuntime]:
-    """The runtime (listeners and call service) for the chosen profile, started."""
+    """The runtime (listeners and call service) for the chosen profile, started; journals as
+    the Settings say (encrypted with the keyring's key, redacted at rest, kept how long), and
+    expired journals swept now and daily while it runs."""
     async with open_profile(args, prefs, secrets) as profile:
         runtime = ConsoleRuntime(
             profile,
             data_dir=Path(args.data_dir),
             default_locale=default_locale or prefs.default_locale,
             speech_model_endpoint_id=prefs.speech_model_endpoint_id or None,
+            journal_options=journal_options(prefs, Path(args.data_dir)),
         )
         async with runtime:
-            yield runtime
+            sweeper = start_retention(Path(args.data_dir), prefs)
+            try:
+                yield runtime
+            finally:
+                await stop_task(sweeper)

@@ -27,6 +27,7 @@ from console.listener.websocket import StreamConnection, TranscriptServer
 from console.logs import register_connection_string, register_secret
 from console.session import CallSession
 from console.signals import Signal
+from console.transcript.journal import JournalOptions
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,12 @@ class ConsoleRuntime:
         call_options: CallServiceOptions | None = None,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         speech_model_endpoint_id: str | None = None,
+        journal_options: JournalOptions | None = None,
     ) -> None:
         self.profile = profile
+        # How sessions journal their calls (console.privacy.journal_options builds it from the
+        # Settings); shared, so "journals are not encrypted" is told once per runtime.
+        self.journal_options = journal_options or JournalOptions()
         # Sent at every call setup and transcription request of new sessions, unless a
         # session is given its own.
         self.speech_model_endpoint_id = speech_model_endpoint_id
@@ -198,6 +203,7 @@ class ConsoleRuntime:
             call_time_factor=self.profile.call_time_factor,
             call_check_interval=self.call_check_interval,
             stream_audio=self.stream_audio if stream_audio is None else stream_audio,
+            journal_options=self.journal_options,
         )
         self._sessions[session.id] = session
 

@@ -35,6 +35,8 @@ from console.call.state import (
     can_stop_transcription,
 )
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
+from console.transcript.journal import JournalOptions
+from console.transcript.redacted import redact_transcript
 from console.transcript.saving import SaveError, save
 
 __all__ = [
@@ -65,6 +67,7 @@ class CallSession(CallSetup):
         clock: Callable[[], float] = time.time,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         stream_audio: bool = False,
+        journal_options: JournalOptions | None = None,
     ) -> None:
         super().__init__(
             SessionState(requested_locale=validate_locale(default_locale)),
@@ -73,6 +76,7 @@ class CallSession(CallSetup):
             call_time_factor=call_time_factor,
             clock=clock,
             call_check_interval=call_check_interval,
+            journal_options=journal_options,
         )
         self.id = uuid.uuid4().hex
         self.endpoints = endpoints
@@ -220,6 +224,8 @@ class CallSession(CallSetup):
         if name.strip():
             self.transcript.rename(raw_id, name.strip())  # the journal follows the transcript
 
-    def save(self, path: Path, fmt: str | None = None) -> Path:
-        """Write the transcript atomically; raises :class:`SaveError` in plain words."""
-        return save(self.transcript, path, fmt)
+    def save(self, path: Path, fmt: str | None = None, *, redact: bool = False) -> Path:
+        """Write the transcript atomically; raises :class:`SaveError` in plain words.
+        ``redact`` writes a redacted copy (the transcript held stays as it is)."""
+        transcript = redact_transcript(self.transcript).transcript if redact else self.transcript
+        return save(transcript, path, fmt)

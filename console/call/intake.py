@@ -30,8 +30,9 @@ from console.call.state import (
 )
 from console.call.store import SessionStore
 from console.call.watchdog import CALL_CHECK_INTERVAL_S, CALL_CHECK_TIMEOUT_S, CallWatchdog
-from console.transcript.journal import Journal
+from console.transcript.journal import Journal, JournalError, JournalOptions
 from console.transcript.model import Transcript
+from console.transcript.retention import delete_journal
 
 if TYPE_CHECKING:
     from console.listener.websocket import StreamConnection
@@ -54,12 +55,15 @@ class CallIntake(SessionStore):
         call_time_factor: float,
         clock: Callable[[], float],
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
+        journal_options: JournalOptions | None = None,
     ) -> None:
         super().__init__(state, clock)
         self.calls = calls
         self.transcript = Transcript(call_info={"clock_rate": call_time_factor})
         self.journal: Journal | None = None
         self._journal_dir = journal_dir
+        # Redacted at rest, encrypted, kept how long (plain, 7 days unless told otherwise).
+        self.journal_options = journal_options or JournalOptions()
         self._unfollow: Callable[[], None] = lambda: None
         self.audio = AudioLevels()
         self.packets_applied = 0
@@ -87,10 +91,13 @@ class CallIntake(SessionStore):
 
     def _open_journal(self, call_info: dict[str, Any]) -> None:
         self.transcript.call_info.update(call_info)
-        if self._journal_dir is None or self.journal is not None:
+        options = self.journal_options
+        if self._journal_dir is None or self.journal is not None or not options.enabled:
             return
         try:
-            self.journal = Journal.create(self._journal_dir, self.transcript.call_info)
+            self.journal = Journal.create(
+                self._journal_dir, self.transcript.call_info, key=options.key, redact=options.redact
+            )
             self._unfollow = self.journal.follow(self.transcript)
         except OSError as exc:
             self._notice(
@@ -98,6 +105,10 @@ class CallIntake(SessionStore):
                 "Autosave unavailable",
                 f"The transcript cannot be autosaved ({exc.strerror or exc}); save it manually.",
             )
+            return
+        if options.key is None and options.unencrypted_note and not options.told:
+            options.told = True  # once per runtime, not per call
+            self._notice("warning", "Journals are not encrypted", options.unencrypted_note)
 
     def close(self, *, keep_for_recovery: bool = False) -> None:
         """Forget the call: cancel background work and close the journal.
@@ -112,6 +123,11 @@ class CallIntake(SessionStore):
         if self.journal is not None:
             self._unfollow()
             self.journal.close(clean=not keep_for_recovery)
+            if not keep_for_recovery and self.journal_options.retention_days <= 0:
+                try:  # "never keep": a closed call's journal goes at once
+                    delete_journal(self.journal.path)
+                except (OSError, JournalError) as exc:
+                    log.warning("journal %s not deleted: %s", self.journal.path.name, exc)
             self.journal = None
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -226,7 +242,7 @@ class CallIntake(SessionStore):
             self.packets_applied += 1
             final = change.kind == "final"
             if self.journal is not None:
-                self.journal.append_packet(frame, received_at=now, final=final)
+                self.journal.append_packet(frame, received_at=now, final=final, packet=packet)
             if final:
                 self.finals.emit(packet)
         elif isinstance(packet, AudioData):
@@ -252,7 +268,7 @@ class CallIntake(SessionStore):
         elif isinstance(packet, Metadata):
             self.transcript.apply_metadata(packet, received_at=now)
             if self.journal is not None:
-                self.journal.append_packet(frame, received_at=now, final=True)
+                self.journal.append_packet(frame, received_at=now, final=True, packet=packet)
             step = Step(self.state)
             confirm_locale(step, packet.locale)
             if step.state.transcription is TranscriptionState.STARTING:

@@ -447,12 +447,10 @@ class TranscriptServer:
     def _unparsed(self, conn: StreamConnection, packet: Unparsed) -> None:
         bump(self._counters.unparsed, reason_key(packet.reason))
         conn.unparsed += 1
+        # The reason only: the frame's excerpt may hold what a caller said (the log never
+        # holds transcript text).
         self._limiter.warning(
-            "ws-unparsed",
-            "Stream %d: ignored a frame (%s): %.80r",
-            conn.id,
-            packet.reason,
-            packet.excerpt,
+            "ws-unparsed", "Stream %d: ignored a frame (%s)", conn.id, packet.reason
         )
 
     def _sink_failed(self, conn: StreamConnection, what: str) -> None:

@@ -25,6 +25,7 @@ from console import __version__
 from console.acs.streaming import Word
 from console.transcript.model import Transcript
 from console.transcript.participants import NameSource, Participant, ParticipantKind
+from console.transcript.redacted import redaction_line, redaction_record
 from console.transcript.timeline import Marker, Phrase, PhraseStatus, describe_marker
 
 FORMATS = ("txt", "json", "vtt", "srt", "csv")
@@ -154,6 +155,8 @@ def to_text(transcript: Transcript) -> str:
     items = transcript.placed(abandoned=True)
     hours = any(place >= 3600 for place, _ in items)
     lines = ["Call transcript"]
+    if (redacted := redaction_line(transcript)) is not None:
+        lines.append(redacted)  # who redacted it (call_info, see console.transcript.redacted)
     if transcript.call_started_at is not None:
         started = datetime.fromtimestamp(transcript.call_started_at).astimezone()
         lines.append(f"Call started: {started.isoformat(' ', 'seconds')}")
@@ -184,6 +187,8 @@ def _vtt_escape(text: str) -> str:
 def to_vtt(transcript: Transcript) -> str:
     """WebVTT with a ``<v Speaker>`` voice span per cue; markers become NOTE blocks."""
     blocks = ["WEBVTT"]
+    if (redacted := redaction_line(transcript)) is not None:
+        blocks.append(f"NOTE {redacted}")
     cue = 0
     for place, item in transcript.placed():
         if isinstance(item, Marker):
@@ -237,7 +242,7 @@ def to_csv(transcript: Transcript) -> str:
 
 
 def to_json_dict(transcript: Transcript) -> dict[str, Any]:
-    return {
+    doc = {
         "format": JSON_FORMAT,
         "generator": f"acs-transcription-console {__version__}",
         "call": transcript.call_info,
@@ -281,6 +286,10 @@ def to_json_dict(transcript: Transcript) -> dict[str, Any]:
             for m in transcript.markers
         ],
     }
+    # {"by": ["console", "service"], "entities": {"CARD": n, …}}, only when it was redacted.
+    if (redaction := redaction_record(transcript)) is not None:
+        doc["redaction"] = redaction
+    return doc
 
 
 def _dump(value: Any) -> str:

@@ -2,9 +2,10 @@
 
 Run: python tests/bench/bench_model.py [--finals 20000] [--intermediates 10]
 
-Prints packets/s for parsing, apply_packet, journal append and the whole receive path, the
-time to build the timeline and each export, and the memory a four-hour call holds
-(tracemalloc, model only). Not a test: nothing here is asserted.
+Prints packets/s for parsing, apply_packet, journal append (plain, encrypted, redacted at rest,
+both) and the whole receive path, the journal's cost per Final in each mode (its Intermediates
+included: what the event loop pays), the time to build the timeline and each export, and the
+memory a four-hour call holds (tracemalloc, model only). Not a test: nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import secrets
 import sys
 import tempfile
 import time
@@ -103,14 +105,42 @@ def bench(finals: int, intermediates: int) -> None:
         t0 = time.perf_counter()
         for i, (frame, final, _) in enumerate(stream):
             journal.append_packet(frame, received_at=call_start + i * 0.06, final=final)
-        rows.append(("Journal.append_packet", total, time.perf_counter() - t0))
+        elapsed = time.perf_counter() - t0
+        rows.append(("Journal.append_packet", total, elapsed))
+        per_final = {"plain": elapsed / finals}
         journal.close()
         size = journal.path.stat().st_size
+
+        # The other modes, as a session appends (with the parsed packet at hand).
+        key = secrets.token_bytes(32)
+        sealed_path, sealed_size = None, 0
+        for mode, options in (
+            ("encrypted", {"key": key}),
+            ("redacted", {"redact": True}),
+            ("encrypted+redacted", {"key": key, "redact": True}),
+        ):
+            journal_mode = Journal.create(tmp, {"bench": True}, **options)
+            t0 = time.perf_counter()
+            for i, (frame, final, packet) in enumerate(stream):
+                journal_mode.append_packet(
+                    frame, received_at=call_start + i * 0.06, final=final, packet=packet
+                )
+            elapsed = time.perf_counter() - t0
+            rows.append((f"append, {mode}", total, elapsed))
+            per_final[mode] = elapsed / finals
+            journal_mode.close()
+            if mode == "encrypted":
+                sealed_path = journal_mode.path
+                sealed_size = sealed_path.stat().st_size
 
         t0 = time.perf_counter()
         replayed = replay(journal.path)
         rows.append(("replay (recovery)", total, time.perf_counter() - t0))
         assert replayed.final_count == finals
+        assert sealed_path is not None
+        t0 = time.perf_counter()
+        assert replay(sealed_path, key=key).final_count == finals
+        rows.append(("replay, encrypted", total, time.perf_counter() - t0))
 
         # The whole receive path, as the listener runs it.
         transcript2 = Transcript(call_started_at=call_start)
@@ -153,6 +183,11 @@ def bench(finals: int, intermediates: int) -> None:
         print(f"{name:<26}{count:>10,}{seconds:>10.3f}{rate:>14,.0f}")
     print("-" * 60)
     print(f"{'journal size':<26}{size / 1e6:>20.1f} MB")
+    print(f"{'journal size, encrypted':<26}{sealed_size / 1e6:>20.1f} MB")
+    print("-" * 60)
+    print(f"journal cost per Final (and its {intermediates} intermediates), on the loop:")
+    for mode, seconds in per_final.items():
+        print(f"  {mode:<24}{seconds * 1e6:>20.1f} µs")
     print(f"{'model memory, retained':<26}{(current - base) / 1e6:>20.1f} MB")
     print(f"{'model memory, peak':<26}{(peak - base) / 1e6:>20.1f} MB")
     print(f"{'per final (retained)':<26}{(current - base) / finals:>20.0f} bytes")

@@ -14,6 +14,7 @@ import pytest
 
 from console.transcript.export import load_json
 from console.transcript.journal import find_unfinished, replay
+from tests.journal_keys import file_keyring_env, journal_key
 
 
 def acs_console(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -147,6 +148,7 @@ def test_an_unusable_data_dir_is_a_message_not_a_traceback(tmp_path: Path) -> No
 
 def test_a_killed_console_loses_no_reported_final(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    keys = tmp_path / "keyring.json"  # the run's journal key outlives it, as in a desktop keyring
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "console", "run",
@@ -156,7 +158,7 @@ def test_a_killed_console_loses_no_reported_final(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **file_keyring_env(keys)},
     )  # fmt: skip
     reported: list[str] = []
     deadline = time.monotonic() + 60
@@ -176,13 +178,15 @@ def test_a_killed_console_loses_no_reported_final(tmp_path: Path) -> None:
             proc.stdout.close()
     assert len(reported) >= 6, "the console reported too few finals before the deadline"
 
-    unfinished = find_unfinished(data)
+    key = journal_key(keys, data)
+    unfinished = find_unfinished(data, key=key)
     assert len(unfinished) == 1
-    recovered = [p.text for p in replay(unfinished[0].path).finals]
+    recovered = [p.text for p in replay(unfinished[0].path, key=key).finals]
     assert recovered[: len(reported)] == reported
     assert not (tmp_path / "never.json").exists()
     header = json.loads(unfinished[0].path.read_text(encoding="utf-8").splitlines()[0])
     assert header["type"] == "header"
+    assert header["sealed"]["alg"] == "AES-256-GCM"  # encrypted at rest
 
 
 def test_a_well_formed_locale_missing_from_the_list_is_sent_with_a_notice(tmp_path: Path) -> None:

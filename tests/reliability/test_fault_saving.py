@@ -27,6 +27,7 @@ from console.runtime import ConsoleRuntime
 from console.session import CallState, SaveError
 from console.transcript.export import load_json
 from console.transcript.journal import find_unfinished, replay
+from tests.journal_keys import file_keyring_env, journal_key
 
 HERE = Path(__file__).resolve().parent
 SYSFS = Path("/sys/kernel")
@@ -178,10 +179,12 @@ def test_a_headless_run_that_cannot_save_keeps_the_call_for_recovery(tmp_path: P
     folder = tmp_path / "exports"
     folder.mkdir()
     data = tmp_path / "data"
+    keys = tmp_path / "keyring.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "console", "run", "--target", "+15550100", "--duration", "40",
          "--speed", "20", "--out", str(folder / "call.json"), "--data-dir", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=console_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=console_env(**file_keyring_env(keys)),
     )  # fmt: skip
     assert proc.stdout is not None
     first = proc.stdout.readline()  # the first Final: the call is under way
@@ -195,10 +198,11 @@ def test_a_headless_run_that_cannot_save_keeps_the_call_for_recovery(tmp_path: P
     assert "offered for recovery at the next start" in stderr
     lines = [first, *rest.splitlines()]
     reported = [line.split(": ", 1)[1].rstrip("\n") for line in lines if "FINAL" in line]
-    unfinished = find_unfinished(data)
+    key = journal_key(keys, data)
+    unfinished = find_unfinished(data, key=key)
     assert len(unfinished) == 1
     assert str(unfinished[0].path) in stderr
-    assert [p.text for p in replay(unfinished[0].path).finals] == reported
+    assert [p.text for p in replay(unfinished[0].path, key=key).finals] == reported
 
 
 def test_a_read_only_data_dir_at_start_up_is_a_message_not_a_traceback(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from reliability_kit import console_env, free_port
 
 from console.transcript.export import load_json
 from console.transcript.journal import find_unfinished, replay
+from tests.journal_keys import file_keyring_env, journal_key
 
 
 def _run_args(out: Path, data: Path, ports: list[str]) -> list[str]:
@@ -24,13 +25,14 @@ def _run_args(out: Path, data: Path, ports: list[str]) -> list[str]:
 def test_the_second_console_says_why_and_the_first_ones_call_is_intact(tmp_path: Path) -> None:
     data = tmp_path / "data"  # fresh: both also race to create the emulator's keys in it
     ports = ["--callback-port", str(free_port()), "--ws-port", str(free_port())]
+    keys = tmp_path / "keyring.json"  # one keyring: both race to create the journal key too
     procs = [
         subprocess.Popen(
             _run_args(tmp_path / f"call{n}.json", data, ports),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=console_env(),
+            env=console_env(**file_keyring_env(keys)),
         )
         for n in (1, 2)
     ]
@@ -58,7 +60,8 @@ def test_the_second_console_says_why_and_the_first_ones_call_is_intact(tmp_path:
     assert [p.text for p in saved.finals] == reported
     journals = sorted((data / "journals").glob("*.jsonl"))
     assert len(journals) == 1
-    assert [p.text for p in replay(journals[0]).finals] == reported
+    key = journal_key(keys, data)
+    assert [p.text for p in replay(journals[0], key=key).finals] == reported
     last = json.loads(journals[0].read_text(encoding="utf-8").splitlines()[-1])
     assert last["type"] == "closed"
-    assert find_unfinished(data) == []
+    assert find_unfinished(data, key=key) == []
