@@ -37,8 +37,13 @@ class CallEntry:
     @property
     def label(self) -> str:
         """Who the call is with."""
-        target = self.session.state.target
-        return short_label(target) if target else f"Call {self.number}"
+        state = self.session.state
+        if not state.target:
+            return f"Call {self.number}"
+        if state.joined:  # "server call <id>", "group call <id>", "room <id>"
+            kind, _, ident = state.target.rpartition(" ")
+            return f"{kind.capitalize()} …{ident[-6:]}" if len(ident) > 8 else state.target
+        return short_label(state.target)
 
     @property
     def started_at(self) -> float:

@@ -86,14 +86,18 @@ class CallDesk(QObject):
         w = self._w
         if w.runtime is None:
             return
-        dialog = JoinDialog(w)
+        dialog = JoinDialog(w, locale=self._locale())
         if not dialog.exec() or dialog.locator is None:
             return
-        self.join(dialog.locator, start_transcription=dialog.start_transcription)
+        self.join(
+            dialog.locator,
+            locale=dialog.chosen_locale,
+            start_transcription=dialog.start_transcription,
+        )
 
-    def join(self, locator: CallLocator, *, start_transcription: bool) -> None:
+    def join(self, locator: CallLocator, *, locale: str, start_transcription: bool) -> None:
         session = self._new_session()
-        join = session.join(locator, locale=self._locale(), start_transcription=start_transcription)
+        join = session.join(locator, locale=locale, start_transcription=start_transcription)
         self._w.spawn(join, "join")
 
     def hang_up(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.acs.calls import CallLocator
+from console.ui.locale_combo import LocaleCombo
 from console.ui.theme import current_scheme
 
 KINDS = (
@@ -26,13 +27,14 @@ KINDS = (
 
 
 class JoinDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, locale: str = "en-US") -> None:
         super().__init__(parent)
         self.setObjectName("JoinDialog")
         self.setWindowTitle("Join a call in progress")
         self.setMinimumWidth(520)
         self.locator: CallLocator | None = None
         self.start_transcription = True
+        self.chosen_locale = locale
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Join a call someone else placed, to transcribe it. The service will not change the "
@@ -51,6 +53,10 @@ class JoinDialog(QDialog):
         self.call_id.setAccessibleName("Call id")
         self.call_id.setPlaceholderText("as the call's owner or the Event Grid event gives it")
         form.addRow("Call &id:", self.call_id)
+        self.locale = LocaleCombo(self)
+        self.locale.set_locale(locale)
+        self.locale.setAccessibleName("Transcription language for the joined call")
+        form.addRow("&Language:", self.locale)
         self.transcribe = QCheckBox("Start &transcription when joined", self)
         self.transcribe.setChecked(True)
         form.addRow("", self.transcribe)
@@ -78,5 +84,11 @@ class JoinDialog(QDialog):
             self.error.setText(text[:1].upper() + text[1:] + ".")
             self.call_id.setFocus()
             return
+        chosen = self.locale.locale()
+        if chosen is None:
+            self.error.setText("Choose the language to transcribe in (it cannot change later).")
+            self.locale.setFocus()
+            return
+        self.chosen_locale = chosen
         self.start_transcription = self.transcribe.isChecked()
         super().accept()

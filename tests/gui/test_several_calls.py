@@ -9,15 +9,17 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.call.state import CallState, TranscriptionState
 from console.emulator.scenario import load_scenario
 from console.transcript.export import load_json
 from console.ui.call_book import CallEntry
+from console.ui.join_dialog import JoinDialog
 from console.ui.main_window import MainWindow
 from tests.gui.conftest import Console, running_console, wait_until
-from tests.gui.dialogs import answer, operate, save_all_into
+from tests.gui.dialogs import Step, answer, operate, save_all_into
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
 SCRIPT_CUSTOMER = "4:+15550100142"  # the customer in the scenario file; a call's target stands in
@@ -205,3 +207,46 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
     assert f"1. {A}" not in asked[0], "A is over"
     assert f"2. {B}" in asked[0]
     assert f"3. {C}" in asked[0]
+
+
+def _join_by_server_call_id(server_call_id: str) -> Step:
+    """In the Join dialog: keep "Server call id", type the id, press Join."""
+
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, JoinDialog):
+            return False
+        assert modal.kind.currentData() == "server_call_id"
+        assert modal.locale.locale() == "en-US"
+        modal.call_id.setFocus()
+        QTest.keyClicks(modal.call_id, server_call_id)
+        QTest.keyClick(modal.call_id, Qt.Key.Key_Return)
+        return True
+
+    return step
+
+
+async def test_supervisor_joins_a_call_in_progress_and_its_language_is_fixed(
+    app, qtbot, tmp_path: Path
+) -> None:
+    async with running_console(tmp_path) as console:
+        w = console.window
+        server = console.emulator.calls.start_existing()
+        with operate(_join_by_server_call_id(server.server_call_id)) as pending:
+            QTimer.singleShot(0, w.acts.join.trigger)
+            await wait_until(lambda: not pending, what="the Join dialog")
+        await wait_until(lambda: len(w.calls.entries) == 1, what="the joined call listed")
+        (joined,) = w.calls.entries
+        await wait_until(lambda: joined.state.call is CallState.CONNECTED, what="joined")
+        await wait_until(
+            lambda: joined.state.transcription is TranscriptionState.ACTIVE, what="transcribing"
+        )
+        await wait_until(lambda: joined.session.transcript.final_count > 0, what="a Final")
+        assert joined.state.joined
+        row = w.call_dock.list.rows[id(joined)][1]
+        assert row.title.text() == f"1 · Server call …{server.server_call_id[-6:]}"
+        assert "joined" in row.state_line.text()
+        # The service will not change a joined call's language: the control says so.
+        combo = w.transcription.locale
+        assert not combo.isEnabled()
+        assert "joined" in combo.toolTip()
+        assert combo.locale() == "en-US"
