@@ -101,6 +101,7 @@ class Preferences:
     # a closed call's journal this many days after (0: at once); journal calls at all; show
     # the transcript redacted on screen.
     always_redact_saved: bool = False
+    redact_on_save: bool = False  # the Save dialog's "Redact personal data", as last chosen
     redact_at_rest: bool = False
     retention_days: int = 7
     journaling: bool = True

@@ -16,7 +16,9 @@ from console.acs.calls import CallLocator
 from console.acs.events import IncomingCall
 from console.acs.identifiers import typed_form
 from console.call.state import Notice, SessionError, can_change_locale
+from console.privacy import delete_call_data
 from console.session import CallSession
+from console.transcript.journal import JournalError
 from console.ui.incoming import caller_text
 from console.ui.join_dialog import JoinDialog
 
@@ -120,11 +122,58 @@ class CallDesk(QObject):
             w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
             return
         transcript = entry.session.transcript
-        if not w.files.confirm_discard(transcript):
+        if not w.files.confirm_discard(transcript, journaled=entry.session.journal is not None):
             return
         unsaved = bool(transcript.final_count) and not w.files.is_saved(transcript)
         w.runtime.discard_session(entry.session, keep_for_recovery=unsaved)
         w.calls.remove(entry)
+
+    def delete_call_data(self) -> None:
+        """Delete this call's data: its journal, its target in the recent targets and in the
+        console's logs (not files the operator saved). The call leaves the list."""
+        w = self._w
+        entry = w.calls.current
+        if entry is None or w.runtime is None:
+            return
+        if entry.state.call.live:
+            w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
+            return
+        session, target = entry.session, entry.state.target
+        question = (
+            f"Delete everything the console keeps about the call with {entry.label}?\n\n"
+            "• its autosave journal\n• its target in the recent targets\n"
+            "• its target in the console's log files\n\n"
+            "The transcript leaves the window. Files you saved are not touched."
+        )
+        answer = QMessageBox.warning(
+            w,
+            "Delete this call's data",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        journal = session.journal.path if session.journal is not None else None
+        w.runtime.discard_session(session)
+        w.calls.remove(entry)
+        log_dir = w.log_path.parent if w.log_path is not None else None
+        try:
+            done = delete_call_data(
+                w.data_dir, w.prefs, journal=journal, target=target, log_dir=log_dir
+            )
+        except (OSError, ValueError, JournalError) as exc:
+            w.say("error", "Call data not deleted", str(exc))
+            return
+        w.call_controls.set_recent(w.prefs.recent_targets)
+        parts = [
+            "its journal deleted" if done.journal else "no journal was kept",
+            "removed from recent targets" if done.recent_target else "not in recent targets",
+            f"removed from {done.log_files} log file(s)",
+        ]
+        w.say(
+            "info", "Call data deleted", f"The call with {entry.label}: " + "; ".join(parts) + "."
+        )
 
     # --- transcription ------------------------------------------------------------------------
     def toggle_transcription(self) -> None:

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,6 +27,7 @@ from console.acs.identifiers import short_label
 from console.transcript.export import export, to_text
 from console.transcript.journal import JournalInfo
 from console.transcript.model import Transcript
+from console.transcript.redacted import redact_transcript
 from console.ui.find_bar import FindBar
 from console.ui.icons import app_icon, icon
 from console.ui.save_dialog import ask_save_path
@@ -113,9 +114,9 @@ class ReviewWindow(QMainWindow):
         choice = ask_save_path(self, self._save_dir, Path(self._title).stem, "txt")
         if choice is None:
             return None
-        path, fmt = choice
+        t = redact_transcript(self.transcript).transcript if choice.redact else self.transcript
         try:
-            return export(self.transcript, path, fmt)
+            return export(t, choice.path, choice.fmt)
         except OSError as exc:
             QMessageBox.warning(self, "Not saved", f"The transcript was not saved: {exc}")
             return None
@@ -140,6 +141,29 @@ def recovered_title(call: dict[str, object], started: float, transcript: Transcr
     return f"Recovered call with {call_label(call)} · {when} · {duration}"
 
 
+def kept_as(info: JournalInfo) -> str:
+    """How a journal was kept, or why it cannot be read."""
+    if info.error:
+        return "cannot be read: its key is gone"
+    how = ["encrypted" if info.encrypted else "unencrypted"]
+    if info.redacted:
+        how.append("redacted")
+    return ", ".join(how)
+
+
+def kept_note(journals: list[JournalInfo]) -> str:
+    """How long these journals are kept, as the retention setting says."""
+    days = next((i.retention_days for i in journals if i.retention_days is not None), None)
+    if days is None:
+        return ""
+    then = (
+        "then deleted at once"
+        if days <= 0
+        else f"then deleted after {days} day{'s' if days != 1 else ''}"
+    )
+    return f"These are kept until you recover or discard them, {then} (Settings ▸ Privacy)."
+
+
 class RecoveryDialog(QDialog):
     """Offered at start when journals of calls that did not end cleanly exist."""
 
@@ -158,7 +182,7 @@ class RecoveryDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.list = QTreeWidget(self)
-        self.list.setHeaderLabels(["Started", "Call", "Phrases", "Size"])
+        self.list.setHeaderLabels(["Started", "Call", "Phrases", "Size", "Kept"])
         self.list.setRootIsDecorated(False)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setAccessibleName("Unfinished transcripts")
@@ -168,19 +192,27 @@ class RecoveryDialog(QDialog):
                 [
                     time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at)),
                     who,
-                    str(info.finals),
+                    str(info.finals) if not info.error else "—",
                     f"{info.size / 1024:.0f} KB",
+                    kept_as(info),
                 ]
             )
             item.setToolTip(0, str(info.path))
+            if info.error:  # its key is gone: only Discard can apply
+                item.setToolTip(4, info.error)
+                item.setForeground(4, QColor(current_scheme().bad))
             self.list.addTopLevelItem(item)
             item.setSelected(True)
         header = self.list.header()
         header.setStretchLastSection(False)
-        for column in (0, 2, 3):  # dates and numbers are shown whole; the call takes the rest
+        for column in (0, 2, 3, 4):  # dates and numbers are shown whole; the call takes the rest
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.list)
+        self.kept_note = QLabel(kept_note(journals), self)
+        self.kept_note.setWordWrap(True)
+        self.kept_note.setStyleSheet(f"color: {current_scheme().muted};")
+        layout.addWidget(self.kept_note)
         buttons = QDialogButtonBox(self)
         self.recover_button = QPushButton("&Recover selected", self)
         self.discard_button = QPushButton("&Discard selected", self)
@@ -193,6 +225,15 @@ class RecoveryDialog(QDialog):
         self.discard_button.clicked.connect(lambda: self._finish("discard"))
         later.clicked.connect(self.reject)
         layout.addWidget(buttons)
+        self.list.itemSelectionChanged.connect(self._sync)
+        self._sync()
+
+    def _sync(self) -> None:
+        chosen = self.selected()
+        unreadable = [i for i in chosen if i.error]
+        self.recover_button.setEnabled(bool(chosen) and not unreadable)
+        self.discard_button.setEnabled(bool(chosen))
+        self.recover_button.setToolTip(unreadable[0].error if unreadable else "")
 
     def selected(self) -> list[JournalInfo]:
         rows = {self.list.indexOfTopLevelItem(i) for i in self.list.selectedItems()}

@@ -263,7 +263,9 @@ class MainWindow(QMainWindow):
         self.acts.hang_up.setEnabled(v.can_hang_up)
         self.acts.transcribe.setEnabled(v.can_toggle_transcription)
         self.acts.call.setEnabled(v.can_call)
-        self.acts.close_call.setEnabled(self.session is not None and not state.call.live)
+        over = self.session is not None and not state.call.live
+        self.acts.close_call.setEnabled(over)
+        self.acts.delete_call.setEnabled(over)
         self.local_audio.set_call(v.connected_call_id)
         self.status.set_health(v.health)
         self.setWindowTitle(v.title)

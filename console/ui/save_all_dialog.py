@@ -25,12 +25,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.ui.save_dialog import SAVE_FILTERS
+from console.ui.save_dialog import SAVE_FILTERS, redact_box
 
 
 class SaveAllDialog(QDialog):
     def __init__(
-        self, parent: QWidget | None, folder: Path, fmt: str, calls: list[tuple[str, str]]
+        self,
+        parent: QWidget | None,
+        folder: Path,
+        fmt: str,
+        calls: list[tuple[str, str]],
+        *,
+        redact: bool = False,
+        redact_forced: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("SaveAllDialog")
@@ -61,6 +68,8 @@ class SaveAllDialog(QDialog):
         self.format.setCurrentIndex(max(index, 0))
         form.addRow("F&ormat:", self.format)
         layout.addLayout(form)
+        self.redact = redact_box(self, redact, redact_forced)
+        layout.addWidget(self.redact)
         self.preview = QListWidget(self)
         self.preview.setObjectName("filesPreview")
         layout.addWidget(self.preview, 1)
@@ -128,10 +137,17 @@ class SaveAllDialog(QDialog):
 
 
 def ask_save_all(
-    parent: QWidget | None, folder: Path, fmt: str, calls: list[tuple[str, str]]
-) -> tuple[Path, str] | None:
-    """Ask for a folder and one format for every call; None when cancelled."""
-    dialog = SaveAllDialog(parent, folder, fmt, calls)
+    parent: QWidget | None,
+    folder: Path,
+    fmt: str,
+    calls: list[tuple[str, str]],
+    *,
+    redact: bool = False,
+    redact_forced: bool = False,
+) -> tuple[Path, str, bool] | None:
+    """Ask for a folder, one format for every call and whether to redact; None when
+    cancelled."""
+    dialog = SaveAllDialog(parent, folder, fmt, calls, redact=redact, redact_forced=redact_forced)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return dialog.chosen_folder(), dialog.chosen_format()
+    return dialog.chosen_folder(), dialog.chosen_format(), dialog.redact.isChecked()

@@ -10,8 +10,9 @@ this behaves the same everywhere (and can be tested).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QLineEdit, QMessageBox, QWidget
 
 from console.transcript.export import format_for_path
 
@@ -44,8 +45,42 @@ def resolve(typed: str, chosen_filter: str) -> tuple[Path, str]:
     return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
+REDACT_TEXT = "&Redact personal data (card, account and phone numbers, e-mail addresses, spellings)"
+REDACT_FORCED = "Settings ▸ Privacy ▸ Always redact saved transcripts is on."
+
+
+class SaveChoice(NamedTuple):
+    path: Path
+    fmt: str
+    redact: bool
+
+
+def redact_box(parent: QWidget, checked: bool, forced: bool) -> QCheckBox:
+    """The "Redact personal data" option; checked and fixed when Settings always redact."""
+    box = QCheckBox(REDACT_TEXT, parent)
+    box.setObjectName("redactCheck")
+    box.setChecked(checked or forced)
+    box.setEnabled(not forced)
+    box.setToolTip(
+        REDACT_FORCED
+        if forced
+        else "Save a copy with personal data masked ([CARD], [PHONE], …); the call's own "
+        "transcript is unchanged."
+    )
+    return box
+
+
 class SaveDialog(QFileDialog):
-    def __init__(self, parent: QWidget | None, directory: Path, stem: str, fmt: str) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        directory: Path,
+        stem: str,
+        fmt: str,
+        *,
+        redact: bool = False,
+        redact_forced: bool = False,
+    ) -> None:
         super().__init__(parent, "Save transcript", str(directory))
         self.setObjectName("SaveTranscriptDialog")
         self.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -59,6 +94,10 @@ class SaveDialog(QFileDialog):
         name_edit = self.findChild(QLineEdit, "fileNameEdit")  # Qt's own dialog's name field
         if name_edit is not None:
             name_edit.textEdited.connect(self._follow_suffix)
+        self.redact = redact_box(self, redact, redact_forced)
+        grid = self.layout()  # Qt's own dialog lays out in a grid: the option goes below it
+        if isinstance(grid, QGridLayout):
+            grid.addWidget(self.redact, grid.rowCount(), 0, 1, grid.columnCount())
 
     def _follow_suffix(self, text: str) -> None:
         fmt = _known_format(text.strip())
@@ -67,17 +106,23 @@ class SaveDialog(QFileDialog):
 
 
 def ask_save_path(
-    parent: QWidget | None, directory: Path, stem: str, fmt: str = "txt"
-) -> tuple[Path, str] | None:
-    """Ask where and in which format to save; None when cancelled."""
-    dialog = SaveDialog(parent, directory, stem, fmt)
+    parent: QWidget | None,
+    directory: Path,
+    stem: str,
+    fmt: str = "txt",
+    *,
+    redact: bool = False,
+    redact_forced: bool = False,
+) -> SaveChoice | None:
+    """Ask where, in which format and whether redacted to save; None when cancelled."""
+    dialog = SaveDialog(parent, directory, stem, fmt, redact=redact, redact_forced=redact_forced)
     while dialog.exec():
         chosen = dialog.selectedFiles()
         if not chosen:
             return None
         path, fmt = resolve(chosen[0], dialog.selectedNameFilter())
         if not path.exists() or _overwrite(parent, path):
-            return path, fmt
+            return SaveChoice(path, fmt, dialog.redact.isChecked())
         dialog.selectFile(path.name)
     return None
 

@@ -52,6 +52,7 @@ from console.doctor.live import EventGridView
 from console.doctor.result import FAIL, PASS, DoctorReport
 from console.ui.icons import themed
 from console.ui.locale_combo import LocaleCombo
+from console.ui.privacy_settings import PrivacyPage
 from console.ui.theme import current_scheme
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class SettingsDialog(QDialog):
         *,
         locales: list[str] | None = None,
         tester: ConnectionTester | None = None,
+        encryption_note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -141,7 +143,7 @@ class SettingsDialog(QDialog):
         self.result_prefs: Preferences | None = None
         s = current_scheme()
         layout = QVBoxLayout(self)
-        # Three pages keep the dialog short enough for a laptop screen.
+        # Pages keep the dialog short enough for a laptop screen.
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs)
         connection_page = QWidget(self.tabs)
@@ -357,6 +359,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(connection_page, "Connection")
         self.tabs.addTab(check_page, "Test connection")
         self.tabs.addTab(transcript_page, "Transcript and audio")
+        self.privacy = PrivacyPage(self.tabs, encryption_note=encryption_note)
+        self.tabs.addTab(self.privacy, "Privacy")
 
         self.error = QLabel("", self)
         self.error.setWordWrap(True)
@@ -409,6 +413,7 @@ class SettingsDialog(QDialog):
         self.stream_audio_local.setChecked(p.stream_audio_local)
         self.stream_audio_azure.setChecked(p.stream_audio_azure)
         self.ca_cert.setText(p.ca_cert)
+        self.privacy.load(p)
         self._show_eventgrid()
         ok, why = self._secrets.available()
         if ok:
@@ -556,6 +561,7 @@ class SettingsDialog(QDialog):
         prefs.stream_audio_local = self.stream_audio_local.isChecked()
         prefs.stream_audio_azure = self.stream_audio_azure.isChecked()
         prefs.ca_cert = self.ca_cert.text().strip()
+        self.privacy.apply(prefs)
         return prefs
 
     def accept(self) -> None:

@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from console.acs.identifiers import typed_form
 from console.call.state import Notice
+from console.privacy import close_recovered, recover, unfinished_journals
 from console.transcript.export import TranscriptFormatError, load_json
-from console.transcript.journal import JournalError, find_unfinished, mark_recovered, replay
+from console.transcript.journal import JournalError
 from console.transcript.model import Transcript
+from console.transcript.redacted import REDACTED_AT_REST, redact_transcript
 from console.transcript.saving import call_file_stem, save, unique_stems
 from console.ui.files import (
     RecoveryDialog,
@@ -39,6 +41,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def masked_text(counts: dict[str, int]) -> str:
+    """What a redacted save masked, for the event log."""
+    if not counts:
+        return "Redacted: no personal data was found to mask."
+    return "Redacted: " + ", ".join(f"{n} × [{kind}]" for kind, n in counts.items()) + " masked."
+
+
 def _stem(entry: CallEntry) -> str:
     """A call's file name: its start and its target as typed (``20261203-101500-+1425…``)."""
     target = entry.session.state.target
@@ -46,12 +55,13 @@ def _stem(entry: CallEntry) -> str:
 
 
 class _Saved:
-    """Where a transcript was last saved, in which format, at which revision."""
+    """Where a transcript was last saved, in which format, redacted or not, at which
+    revision."""
 
-    __slots__ = ("fmt", "path", "revision")
+    __slots__ = ("fmt", "path", "redact", "revision")
 
-    def __init__(self, path: Path, fmt: str, revision: int) -> None:
-        self.path, self.fmt, self.revision = path, fmt, revision
+    def __init__(self, path: Path, fmt: str, redact: bool, revision: int) -> None:
+        self.path, self.fmt, self.redact, self.revision = path, fmt, redact, revision
 
 
 class TranscriptFiles(QObject):
@@ -107,10 +117,13 @@ class TranscriptFiles(QObject):
         return "transcript-" + time.strftime("%Y%m%d-%H%M%S")
 
     def save_transcript(self) -> Path | None:
-        """Save (Ctrl+S): again to the same file and format after a first save."""
-        if self.saved_to is not None:
-            path, fmt = self.saved_to
-            return self.save_to(path, fmt, again=True)
+        """Save (Ctrl+S): again to the same file and format (and redacted or not) after a
+        first save."""
+        t = self._current()
+        saved = self._saved.get(t) if t is not None else None
+        if saved is not None:
+            redact = saved.redact or self._w.prefs.always_redact_saved
+            return self.save_to(saved.path, saved.fmt, again=True, redact=redact)
         return self.save_transcript_as()
 
     def save_transcript_as(self) -> Path | None:
@@ -120,12 +133,22 @@ class TranscriptFiles(QObject):
             return None
         profile = self._profile()
         folder, fmt = self._last_place(profile)
-        choice = ask_save_path(self._parent, folder, self._default_stem(), fmt)
+        prefs = self._w.prefs
+        choice = ask_save_path(
+            self._parent,
+            folder,
+            self._default_stem(),
+            fmt,
+            redact=prefs.redact_on_save,
+            redact_forced=prefs.always_redact_saved,
+        )
         if choice is None:
             return None
-        out = self.save_to(*choice)
+        out = self.save_to(choice.path, choice.fmt, redact=choice.redact)
         if out is not None:
-            self._remember_place(profile, out.parent, choice[1])
+            if not prefs.always_redact_saved:
+                prefs.redact_on_save = choice.redact
+            self._remember_place(profile, out.parent, choice.fmt)
         return out
 
     def _last_place(self, profile: str) -> tuple[Path, str]:
@@ -152,13 +175,24 @@ class TranscriptFiles(QObject):
         folder, fmt = self._last_place(profile)
         stems = unique_stems([_stem(e) for e in entries])
         named = list(zip(entries, stems, strict=True))
-        choice = ask_save_all(self._parent, folder, fmt, [(e.label, stem) for e, stem in named])
+        prefs = self._w.prefs
+        choice = ask_save_all(
+            self._parent,
+            folder,
+            fmt,
+            [(e.label, stem) for e, stem in named],
+            redact=prefs.redact_on_save,
+            redact_forced=prefs.always_redact_saved,
+        )
         if choice is None:
             return []
-        folder, fmt = choice
+        folder, fmt, redact = choice
+        if not prefs.always_redact_saved:
+            prefs.redact_on_save = redact
         written: list[Path] = []
         for entry, stem in named:
-            out = self.save_to(folder / f"{stem}.{fmt}", fmt, transcript=entry.session.transcript)
+            t = entry.session.transcript
+            out = self.save_to(folder / f"{stem}.{fmt}", fmt, transcript=t, redact=redact)
             if out is None:
                 break  # the reason is in the event log; the rest would fail the same way
             written.append(out)
@@ -174,12 +208,15 @@ class TranscriptFiles(QObject):
         *,
         again: bool = False,
         transcript: Transcript | None = None,
+        redact: bool = False,
     ) -> Path | None:
         t = transcript or self._current()
         if t is None:
             return None
+        redact = redact or self._w.prefs.always_redact_saved
+        masked = redact_transcript(t) if redact else None
         try:
-            out = save(t, path, fmt)
+            out = save(masked.transcript if masked else t, path, fmt)
         except OSError as exc:
             text = (
                 f"Saving to {path} failed: {exc.strerror or exc}. Any earlier file there is "
@@ -187,8 +224,10 @@ class TranscriptFiles(QObject):
             )
             self._notify(Notice(time.time(), "error", "Transcript not saved", text, repr(exc)))
             return None
-        self._saved[t] = _Saved(out, fmt, t.revision)
+        self._saved[t] = _Saved(out, fmt, redact, t.revision)
         text = f"Saved again to {out} ({fmt.upper()})." if again else f"Saved as {out}."
+        if masked is not None:
+            text += " " + masked_text(masked.counts)
         self._notify(Notice(time.time(), "info", "Transcript saved", text, path=str(out)))
         return out
 
@@ -199,15 +238,19 @@ class TranscriptFiles(QObject):
         else:
             self._status("There is no transcript text to copy yet.", 4000)
 
-    def confirm_discard(self, transcript: Transcript) -> bool:
+    def confirm_discard(self, transcript: Transcript, *, journaled: bool = True) -> bool:
         """Before a call's unsaved transcript leaves the window: save it, go on, or cancel."""
         if not transcript.final_count or self.is_saved(transcript):
             return True
+        kept = (
+            "It stays in the autosave journal (File ▸ Recover) until you recover or discard it."
+            if journaled
+            else "The autosave journal is off (Settings ▸ Privacy): it will be lost."
+        )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Close call",
-            "This call's transcript has not been saved. It stays in the autosave journal "
-            "(File ▸ Recover), but will no longer be shown here.",
+            f"This call's transcript has not been saved. {kept}",
             parent=self._parent,
         )
         save_first = box.addButton("Save first…", QMessageBox.ButtonRole.AcceptRole)
@@ -254,7 +297,7 @@ class TranscriptFiles(QObject):
     def offer_recovery(self, *, startup: bool = False) -> RecoveryDialog | None:
         """Offer journals of calls that did not end cleanly (non-blocking dialog)."""
         try:
-            journals = find_unfinished(self.data_dir)
+            journals = unfinished_journals(self.data_dir, self._w.prefs)
         except OSError as exc:
             log.warning("journals unreadable: %s", exc)
             journals = []
@@ -274,10 +317,12 @@ class TranscriptFiles(QObject):
         for info in journals:
             try:
                 if choice == "recover":
-                    transcript = replay(info.path)
+                    transcript = recover(info.path, self.data_dir)
                     title = recovered_title(info.call, info.created_at, transcript)
+                    if transcript.call_info.get(REDACTED_AT_REST):
+                        title += " · redacted (the journal was kept redacted)"
                     windows.append(self.show_review(transcript, title))
-                mark_recovered(info.path)
+                close_recovered(info.path, self._w.prefs)
             except (OSError, JournalError) as exc:
                 self._notify(
                     Notice(

@@ -39,6 +39,7 @@ class WindowActions:
         self.hang_up = a("&Hang up", desk.hang_up, "Ctrl+Shift+H", "hangup")
         self.join = a("&Join a call in progress…", desk.join_call, "Ctrl+Shift+J")
         self.close_call = a("Cl&ose call", desk.close_call, "Ctrl+W")
+        self.delete_call = a("De&lete this call's data…", desk.delete_call_data)
         self.next_call = a("&Next call", lambda: calls.step(1), "Ctrl+PgDown")
         self.prev_call = a("&Previous call", lambda: calls.step(-1), "Ctrl+PgUp")
         # Alt+1 … Alt+9: the call with that number in the list (one row in the shortcut list).
@@ -121,7 +122,7 @@ class WindowActions:
         m.addSeparator()
         m.addAction(self.quit)
         m = mb.addMenu("&Call")
-        m.addActions([self.call, self.join, self.hang_up, self.close_call])
+        m.addActions([self.call, self.join, self.hang_up, self.close_call, self.delete_call])
         m.addSeparator()
         m.addActions([self.answer, self.decline])
         m.addSeparator()

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console.call.state import Notice
 from console.config import Preferences
 from console.doctor.live import LiveDoctor
+from console.privacy import journal_options
 from console.ui.about import AboutDialog
 from console.ui.icons import retint
+from console.ui.privacy_settings import encryption_note
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.theme import apply_theme
 
@@ -36,6 +38,8 @@ _CONNECTION_PREFS = (
     "ws_port",
     "ca_cert",
 )
+# Settings of the autosave journal: they apply from the next call.
+_JOURNAL_PREFS = ("journaling", "redact_at_rest", "retention_days")
 
 
 class WindowSettings(QObject):
@@ -50,7 +54,11 @@ class WindowSettings(QObject):
         w = self._w
         # Test connection runs the doctor's checks on this console's own listeners.
         tester = LiveDoctor(w.runtime, w.secrets) if w.runtime is not None else None
-        dialog = SettingsDialog(w.prefs, w.secrets, w, tester=tester)
+        note = ""
+        if w.runtime is not None:
+            options = w.runtime.journal_options
+            note = encryption_note(options.key is not None, options.unencrypted_note or "")
+        dialog = SettingsDialog(w.prefs, w.secrets, w, tester=tester, encryption_note=note)
         if dialog.exec() and dialog.result_prefs is not None:
             self.apply(dialog.result_prefs)
 
@@ -67,6 +75,8 @@ class WindowSettings(QObject):
             w.transcription.locale.set_locale(prefs.default_locale)
         if w.runtime is not None:  # from the next call on
             w.runtime.speech_model_endpoint_id = prefs.speech_model_endpoint_id or None
+            if any(getattr(old, k) != getattr(prefs, k) for k in _JOURNAL_PREFS):
+                w.runtime.journal_options = journal_options(prefs, w.data_dir)
         if any(getattr(old, k) != getattr(prefs, k) for k in _CONNECTION_PREFS):
             text = "Connection settings take effect the next time the console starts."
             w.add_notice(Notice(time.time(), "info", "Settings saved", text))

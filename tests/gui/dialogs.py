@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialogButtonBox,
     QLineEdit,
@@ -26,13 +27,26 @@ from console.ui.save_dialog import SaveDialog
 Step = Callable[[QWidget], bool]  # gets the modal widget on top; True when it was its kind
 
 
-def type_name(name: str, *, file_type: str | None = None) -> Step:
-    """In the save dialog: choose a "Files of type" filter (optional), type a file name,
-    press Enter."""
+def type_name(
+    name: str,
+    *,
+    file_type: str | None = None,
+    redact: bool | None = None,
+    seen_redact: list[tuple[bool, bool]] | None = None,
+) -> Step:
+    """In the save dialog: choose a "Files of type" filter (optional), tick or clear "Redact
+    personal data" (optional; ``seen_redact`` notes its (checked, enabled) as found), type a
+    file name, press Enter."""
 
     def step(modal: QWidget) -> bool:
         if not isinstance(modal, SaveDialog):
             return False
+        box = modal.findChild(QCheckBox, "redactCheck")
+        assert box is not None
+        if seen_redact is not None:
+            seen_redact.append((box.isChecked(), box.isEnabled()))
+        if redact is not None and box.isChecked() != redact:
+            box.click()
         if file_type is not None:
             combo = modal.findChild(QComboBox, "fileTypeCombo")
             assert combo is not None
