@@ -52,6 +52,7 @@ class PrivacyPage(QWidget):
         self.retention.setRange(0, 3650)
         self.retention.setSuffix(" days")
         self.retention.setSpecialValueText(NEVER_KEEP)
+        self.retention.setMaximumWidth(300)
         self.retention.setAccessibleName("Days to keep a saved or closed call's journal")
         form.addRow("Keep a saved or closed call's journal &for:", self.retention)
         jl.addWidget(self.journaling)

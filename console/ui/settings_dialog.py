@@ -198,6 +198,13 @@ class SettingsDialog(QDialog):
         self.cognitive.setPlaceholderText("https://my-speech.cognitiveservices.azure.com/")
         self.cognitive.setAccessibleName("Cognitive Services endpoint")
         form.addRow("Cognitive &Services endpoint:", self.cognitive)
+        self.speech_model = QLineEdit(self.azure_box)
+        self.speech_model.setPlaceholderText("optional: a Custom Speech model's endpoint id")
+        self.speech_model.setAccessibleName("Custom Speech model endpoint id")
+        self.speech_model.setToolTip(
+            "Sent with every transcription request, from the next call on (empty: the base model)."
+        )
+        form.addRow("Custom Speech &model:", self.speech_model)
         self.caller_id = QLineEdit(self.azure_box)
         self.caller_id.setPlaceholderText("+14255550199 (needed to call phone numbers)")
         self.caller_id.setAccessibleName("Caller id")
@@ -400,6 +407,7 @@ class SettingsDialog(QDialog):
         p = self._prefs
         (self.azure_radio if p.profile == "azure" else self.local_radio).setChecked(True)
         self.cognitive.setText(p.cognitive_services_endpoint)
+        self.speech_model.setText(p.speech_model_endpoint_id)
         self.caller_id.setText(p.caller_id)
         self.callback_base.setText(p.public_callback_base)
         self.ws_base.setText(p.public_websocket_base)
@@ -548,6 +556,7 @@ class SettingsDialog(QDialog):
         prefs = copy.deepcopy(self._prefs)
         prefs.profile = "azure" if self.azure_radio.isChecked() else "local"
         prefs.cognitive_services_endpoint = self.cognitive.text().strip()
+        prefs.speech_model_endpoint_id = self.speech_model.text().strip()
         prefs.caller_id = self.caller_id.text().strip()
         prefs.public_callback_base = self.callback_base.text().strip().rstrip("/")
         prefs.public_websocket_base = self.ws_base.text().strip().rstrip("/")

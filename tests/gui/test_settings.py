@@ -53,6 +53,7 @@ def _fill_azure(dialog: SettingsDialog) -> None:
     dialog.resource_id.setText("8d0a7c59-5b4e-4a57-9a0c-2f1f0e3b6c11")
     dialog.callback_port.setValue(8080)
     dialog.ws_port.setValue(8081)
+    dialog.speech_model.setText(" 7f6e5d4c-3b2a-4918-8d7c-6b5a49382716 ")
 
 
 def test_azure_settings_keep_the_connection_string_in_the_keyring_only(
@@ -81,11 +82,13 @@ def test_azure_settings_keep_the_connection_string_in_the_keyring_only(
     assert reloaded.public_callback_base == "https://abc123-8080.euw.devtunnels.ms"
     assert reloaded.acs_resource_id == "8d0a7c59-5b4e-4a57-9a0c-2f1f0e3b6c11"
     assert (reloaded.callback_port, reloaded.ws_port) == (8080, 8081)
+    assert reloaded.speech_model_endpoint_id == "7f6e5d4c-3b2a-4918-8d7c-6b5a49382716"
     assert window.event_log.rows()[-1][1] == "Settings saved"
     # Reopened, the dialog never shows the secret back.
     again = SettingsDialog(reloaded, window.secrets, window)
     assert again.connection_string.text() == ""
     assert "stored" in again.connection_string.placeholderText()
+    assert again.speech_model.text() == "7f6e5d4c-3b2a-4918-8d7c-6b5a49382716"
 
 
 def test_copy_buttons_put_the_public_urls_on_the_clipboard(
