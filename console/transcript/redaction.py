@@ -45,7 +45,7 @@ from console.transcript.redaction_numbers import (
     luhn_ok,
     mark_near_misses,
 )
-from console.transcript.redaction_tokens import tokenize
+from console.transcript.redaction_tokens import NUMBER_WORDS, REPEATS, tokenize
 
 __all__ = [
     "ACCOUNT",
@@ -226,3 +226,22 @@ def redact_text(text: str) -> Redacted:
 def redact_words(words: Sequence[Word]) -> tuple[tuple[Word, ...], dict[str, int]]:
     """A phrase's words with each entity's words made into one mask word (timings kept)."""
     return _DEFAULT.words(words)
+
+
+_NUMBERISH = re.compile(r"\d|\b[^\W\d_]+\b")
+_PROVISIONAL_NUMBERS = NUMBER_WORDS | frozenset(REPEATS) | {"hundred", "thousand"}
+
+
+def redact_provisional(text: str) -> str:
+    """A provisional (Intermediate) phrase for a redacted screen: masked like a Final, and
+    every digit and number word left hidden too ("•"). A hypothesis cut off mid-number ("four
+    four seven two") is too short yet for the engine to know it is a card, so in redacted view
+    no number is shown until its Final settles and is masked as a whole."""
+
+    def hide(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.isdigit() or word.lower() in _PROVISIONAL_NUMBERS:
+            return "•"
+        return word
+
+    return _NUMBERISH.sub(hide, redact_text(text).text)

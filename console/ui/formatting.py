@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QTextCharFormat
 from console.acs import locales
 from console.transcript.export import NOT_FINALISED
 from console.transcript.model import Transcript
+from console.transcript.redaction import redact_provisional, redact_text
 from console.transcript.timeline import Marker, MarkerKind, Phrase, describe_marker
 from console.ui import palette
 from console.ui.palette import Scheme
@@ -52,15 +53,31 @@ class Thresholds:
 class Styler:
     """Builds fragments for one theme and one set of thresholds (cheap to rebuild)."""
 
-    def __init__(self, scheme: Scheme, thresholds: Thresholds, base_font: QFont) -> None:
+    def __init__(
+        self, scheme: Scheme, thresholds: Thresholds, base_font: QFont, *, redacted: bool = False
+    ) -> None:
         self.scheme = scheme
         self.thresholds = thresholds
+        # Redacted view (screen sharing): personal data masked as in a redacted export, and
+        # numbers in provisional text hidden until their Final settles.
+        self.redacted = redacted
+        self._masked: dict[str, str] = {}
         self._time_fmt = char_format(scheme.muted, point_delta=-1.0, base_font=base_font)
         self._marker_fmt = char_format(
             scheme.marker, italic=True, point_delta=-0.5, base_font=base_font
         )
         self._text: dict[int, QColor] = {}
         self._interim: dict[int, QTextCharFormat] = {}
+
+    def _shown(self, text: str) -> str:
+        if not self.redacted:
+            return text
+        masked = self._masked.get(text)
+        if masked is None:
+            if len(self._masked) > 4096:  # a Final is masked once; keep the cache bounded
+                self._masked.clear()
+            masked = self._masked[text] = redact_text(text).text
+        return masked
 
     def text_colour(self, colour_index: int) -> QColor:
         c = self._text.get(colour_index)
@@ -112,7 +129,7 @@ class Styler:
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
             frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
-        frags.append(Fragment(phrase.text, fmt))
+        frags.append(Fragment(self._shown(phrase.text), fmt))
         return frags
 
     def abandoned(
@@ -124,7 +141,7 @@ class Styler:
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
             frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
-        frags.append(Fragment(phrase.text, char_format(colour, tooltip=tip)))
+        frags.append(Fragment(self._shown(phrase.text), char_format(colour, tooltip=tip)))
         muted = QColor(self.scheme.muted)
         frags.append(Fragment(f" {NOT_FINALISED}", char_format(muted, tooltip=tip)))
         return frags
@@ -153,12 +170,16 @@ class Styler:
                     char_format(self.text_colour(colour_index), bold=True, italic=True),
                 )
             )
-        frags.append(Fragment(phrase.text + " …", fmt))
+        text = redact_provisional(phrase.text) if self.redacted else phrase.text
+        frags.append(Fragment(text + " …", fmt))
         return frags
 
     def marker(self, marker: Marker, transcript: Transcript) -> list[Fragment]:
         at = clock(transcript.time_of(marker))
-        return [Fragment(f"──  {marker_label(marker)} · {at}  ──", self._marker_fmt)]
+        label = marker_label(marker)
+        if marker.kind == MarkerKind.NOTE:  # an operator's note may hold a number
+            label = self._shown(label)
+        return [Fragment(f"──  {label} · {at}  ──", self._marker_fmt)]
 
 
 def marker_label(marker: Marker) -> str:

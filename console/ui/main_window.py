@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         )
         self.call_controls.set_recent(self.prefs.recent_targets)
         self.transcription.locale.set_locale(self.prefs.default_locale)
+        self.set_redacted_view(self.prefs.redacted_view)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
@@ -163,6 +164,14 @@ class MainWindow(QMainWindow):
         if entry is self.calls.current:
             self._render_state(entry.state)
 
+    def set_redacted_view(self, on: bool) -> None:
+        """Redacted view on or off (remembered): personal data masked on screen."""
+        self.transcript_view.set_redacted(on)
+        self.acts.redacted.setChecked(on)
+        if self.prefs.redacted_view != on:
+            self.prefs.redacted_view = on
+            self.settings.save_prefs()
+
     def rerender(self) -> None:
         """Render the last state again (after a theme change)."""
         if self._last_state is not None:
@@ -184,6 +193,7 @@ class MainWindow(QMainWindow):
         self.transcript_view.rename_requested.connect(self.rename_participant)
         self.transcript_view.hold_requested.connect(desk.hold)
         self.transcript_view.copy_all_requested.connect(self.files.copy_all)
+        self.transcript_view.redacted_toggled.connect(self.set_redacted_view)
         self.transcript_view.flushed.connect(lambda _rev: self.find_bar.transcript_changed())
         book = self.calls
         book.current_changed.connect(self._show_call)

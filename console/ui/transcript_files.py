@@ -233,7 +233,10 @@ class TranscriptFiles(QObject):
 
     def copy_all(self) -> None:
         """The whole transcript as plain text (Ctrl+C in a pane copies the selection)."""
-        if copy_transcript(self._current()):
+        t = self._current()
+        if t is not None and self._w.transcript_view.redacted:  # what the screen shows
+            t = redact_transcript(t).transcript
+        if copy_transcript(t):
             self._status("Transcript copied to the clipboard.", 4000)
         else:
             self._status("There is no transcript text to copy yet.", 4000)

@@ -85,6 +85,7 @@ class CombinedView(QFrame):
 class TranscriptView(QWidget):
     rename_requested = Signal(str, str)  # raw id, name
     hold_requested = Signal(str, bool)  # raw id, on hold
+    redacted_toggled = Signal(bool)  # the operator switched the Redacted view
     copy_all_requested = Signal()
     flushed = Signal(int)  # transcript revision now on screen
     final_announced = Signal(str)
@@ -100,6 +101,7 @@ class TranscriptView(QWidget):
         self.transcript: Transcript | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._thresholds = Thresholds()
+        self._redacted = False
         self._styler = Styler(current_scheme(), self._thresholds, self.font())
         self._pending = _Pending()
         self.panes: dict[str, ParticipantPane] = {}
@@ -169,6 +171,19 @@ class TranscriptView(QWidget):
         self.combined_button.toggled.connect(lambda on: on and self.show_combined(True))
         row.addWidget(self.panes_button)
         row.addWidget(self.combined_button)
+        row.addSpacing(8)
+        self.redacted_button = QToolButton(bar)
+        self.redacted_button.setText("Redacted view")
+        themed(self.redacted_button, "redact")
+        self.redacted_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.redacted_button.setCheckable(True)
+        self.redacted_button.setAccessibleName("Redacted view")
+        self.redacted_button.setToolTip(
+            "Show personal data masked, for screen sharing (Ctrl+Shift+R). The transcript and "
+            "what you save are unchanged."
+        )
+        self.redacted_button.toggled.connect(self.redacted_toggled)
+        row.addWidget(self.redacted_button)
         row.addSpacing(12)
         # The mixed stream's level (frames that name no participant); shown when there is one.
         self.mix_label = QLabel("Call audio", bar)
@@ -513,9 +528,24 @@ class TranscriptView(QWidget):
         self._thresholds.critical = critical
         self.restyle()
 
+    @property
+    def redacted(self) -> bool:
+        return self._styler.redacted
+
+    def set_redacted(self, on: bool) -> None:
+        """The Redacted view (for screen sharing): shown masked, the transcript unchanged."""
+        self.redacted_button.blockSignals(True)
+        self.redacted_button.setChecked(on)
+        self.redacted_button.blockSignals(False)
+        if on != self._styler.redacted:
+            self._redacted = on
+            self.restyle()
+
     def restyle(self) -> None:
         """Re-render with the current theme and thresholds (rare: a settings change)."""
-        self._styler = Styler(current_scheme(), self._thresholds, self.font())
+        self._styler = Styler(
+            current_scheme(), self._thresholds, self.font(), redacted=self._redacted
+        )
         self._update_legend()
         self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
         for pane in self.panes.values():

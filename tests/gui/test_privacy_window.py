@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.call.state import CallState
@@ -231,3 +233,36 @@ def _close_without_saving() -> Step:
 
     return step
 
+
+
+async def test_redacted_view_masks_the_screen_and_the_copy_not_the_transcript(
+    app, qtbot, tmp_path: Path
+) -> None:
+    async with running_console(tmp_path) as console:
+        w = console.window
+        await _call_until_spelled(console, qtbot)
+        view = w.transcript_view
+
+        def shown() -> str:
+            view.flush()
+            return "\n".join(v.toPlainText() for v in view.views())
+
+        assert SPELLED in shown()
+        assert not view.redacted_button.isChecked()  # off by default
+        QTest.keySequence(w, w.acts.redacted.shortcut())
+        assert view.redacted_button.isChecked()
+        assert w.acts.redacted.isChecked()
+        assert SPELLED not in shown()
+        assert "[SPELLED]" in shown()
+        assert "[ACCOUNT]" in shown()
+        assert "four four seven two" not in shown()
+        assert any(SPELLED in p.text for p in w.session.transcript.finals), "the model keeps it"
+        w.acts.copy.trigger()
+        copied = QGuiApplication.clipboard().text()
+        assert "[SPELLED]" in copied
+        assert SPELLED not in copied
+        assert Preferences.load(tmp_path).redacted_view is True  # remembered
+
+        qtbot.mouseClick(view.redacted_button, Qt.MouseButton.LeftButton)  # and back
+        assert SPELLED in shown()
+        assert not w.acts.redacted.isChecked()

@@ -18,6 +18,7 @@ from console.transcript.redaction import (
     Redactor,
     find_entities,
     luhn_ok,
+    redact_provisional,
     redact_text,
     redact_words,
 )
@@ -501,3 +502,17 @@ def test_any_text_redacts_to_a_fixed_point(parts: list[str]) -> None:
     masked, _ = redact_words(words)
     assert redact_words(masked)[0] == masked
     assert [w.offset for w in masked] == sorted(w.offset for w in masked)
+
+
+@pytest.mark.parametrize(
+    ("partial", "shown"),
+    [
+        # Cut off mid-number: too short to be a card yet, so its digits are hidden anyway.
+        ("Sure, it's four four seven two", "Sure, it's • • • •"),
+        ("the card is 4472", "the card is •"),
+        ("That's W H I T F", "That's [SPELLED]"),
+        ("I was charged twice this month", "I was charged twice this month"),
+    ],
+)
+def test_provisional_text_hides_every_number_until_its_final(partial: str, shown: str) -> None:
+    assert redact_provisional(partial) == shown
