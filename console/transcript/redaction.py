@@ -228,7 +228,7 @@ def redact_words(words: Sequence[Word]) -> tuple[tuple[Word, ...], dict[str, int
     return _DEFAULT.words(words)
 
 
-_NUMBERISH = re.compile(r"\d|\b[^\W\d_]+\b")
+_NUMBERISH = re.compile(r"\d+|\b[^\W\d_]+\b")
 _PROVISIONAL_NUMBERS = NUMBER_WORDS | frozenset(REPEATS) | {"hundred", "thousand"}
 
 
