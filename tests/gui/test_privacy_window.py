@@ -234,7 +234,6 @@ def _close_without_saving() -> Step:
     return step
 
 
-
 async def test_redacted_view_masks_the_screen_and_the_copy_not_the_transcript(
     app, qtbot, tmp_path: Path
 ) -> None:
