@@ -31,6 +31,7 @@ from console.acs.identifiers import (
     short_label,
     validate_target,
 )
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.locales import unlisted_notice, validate_locale
 from console.call.intake import CallIntake
 from console.call.locale_switch import LocaleSwitcher
@@ -46,12 +47,15 @@ from console.call.state import (
     can_stop_transcription,
 )
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
+from console.transcript.alerts import AlertRules, record_rules
 from console.transcript.saving import SaveError, save
+from console.transcript.timeline import MarkerKind
 
 __all__ = [
     "CallSession",
     "CallState",
     "Endpoints",
+    "IntelligenceSettings",
     "MediaStreamingState",
     "Notice",
     "SaveError",
@@ -90,6 +94,8 @@ class CallSession(CallIntake):
         clock: Callable[[], float] = time.time,
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         stream_audio: bool = False,
+        intelligence: IntelligenceSettings | None = None,
+        alert_rules: AlertRules | None = None,
     ) -> None:
         super().__init__(
             SessionState(requested_locale=validate_locale(default_locale)),
@@ -106,6 +112,13 @@ class CallSession(CallIntake):
         self.stream_audio = stream_audio
         self._locales = LocaleSwitcher(self._send_locale)
         self._start_on_connect: str | None = None  # a locale, for a 1:1 call with an ACS user
+        # What the service is asked for beyond transcription (ValueError when unusable), and
+        # the alert rules; both recorded with the call (journal header, JSON export).
+        self.intelligence = (intelligence or IntelligenceSettings()).checked()
+        if alert_rules is not None:
+            self.alert_watcher.set_rules(alert_rules)
+        record_rules(self.transcript, self.alert_watcher.rules)
+        self.transcript.call_info["intelligence"] = self.intelligence.to_dict()
 
     def _connected(self) -> None:
         if self._start_on_connect is not None:
@@ -199,6 +212,7 @@ class CallSession(CallIntake):
             start=start,
             intermediate_results=True,
             speech_model_endpoint_id=self._speech_model,
+            intelligence=self._asked(),
         )
         callback = self.endpoints.callback_url(session=self.id)
         try:
@@ -234,6 +248,7 @@ class CallSession(CallIntake):
                 locale=locale,
                 operation_context=f"start:{locale}",
                 speech_model_endpoint_id=self._speech_model,
+                intelligence=self._asked(),
             )
         except CallServiceError as exc:
             self._set(transcription=TranscriptionState.FAILED, last_error=exc.operator_text)
@@ -283,6 +298,13 @@ class CallSession(CallIntake):
 
     def request_locale(self, locale: str) -> None:
         """Ask for a new locale; a request superseded before it was sent is cancelled."""
+        if self.intelligence.locales and self.state.transcription.running:
+            raise self._fail(
+                "Cannot change the language",
+                "The service is identifying the language among "
+                f"{', '.join(self.intelligence.locales)}; turn language detection off to "
+                "transcribe in one language.",
+            )
         locale = self._locale(locale, "Cannot change the language")
         self._set(requested_locale=locale)
         self._locales.cancel()
@@ -307,6 +329,55 @@ class CallSession(CallIntake):
         except CallServiceError as exc:
             self._set(last_error=exc.operator_text)
             self._fail("Language not changed", exc.operator_text, str(exc))
+
+    # --- call intelligence (the service's preview features) ----------------------------------
+
+    def _asked(self) -> IntelligenceSettings | None:
+        return self.intelligence if self.intelligence.requested else None
+
+    async def set_intelligence(self, settings: IntelligenceSettings) -> None:
+        """Change what the service is asked for. While transcription runs, sentiment,
+        redaction and the summary are updated in place; other languages to detect among stop
+        and start transcription again (the service cannot update them), marked in the
+        transcript. Otherwise the settings apply from the next start."""
+        try:
+            settings = settings.checked()
+        except ValueError as exc:
+            raise self._fail("Cannot change the call intelligence", str(exc)) from exc
+        old, self.intelligence = self.intelligence, settings
+        self.transcript.call_info["intelligence"] = settings.to_dict()
+        ccid = self.state.call_connection_id
+        if settings == old or ccid is None or not self.state.transcription.running:
+            return
+        if settings.locales != old.locales:
+            try:
+                await self.stop_transcription()
+            except SessionError:
+                self.intelligence = old  # still transcribing as before
+                self.transcript.call_info["intelligence"] = old.to_dict()
+                raise
+            await self.wait_for(lambda s: s.transcription is not TranscriptionState.STOPPING, 30)
+            detail = ", ".join(settings.locales) or "off"
+            self.transcript.add_marker(MarkerKind.LANGUAGES_CHANGED, self._clock(), detail)
+            await self.start_transcription()
+            return
+        try:
+            await self.calls.update_transcription(
+                ccid,
+                locale=None,
+                operation_context="intelligence",
+                speech_model_endpoint_id=self._speech_model,
+                intelligence=settings,
+            )
+        except CallServiceError as exc:
+            self.intelligence = old
+            self.transcript.call_info["intelligence"] = old.to_dict()
+            raise self._fail("Settings not changed", exc.operator_text, str(exc)) from exc
+
+    def set_alert_rules(self, rules: AlertRules) -> None:
+        """New alert rules from the next Final on (raises AlertRuleError in plain words)."""
+        self.alert_watcher.set_rules(rules)
+        record_rules(self.transcript, self.alert_watcher.rules)
 
     async def hang_up(self, *, for_everyone: bool = True) -> None:
         if not self.state.call.live or self.state.call_connection_id is None:
