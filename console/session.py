@@ -296,15 +296,21 @@ class CallSession(CallIntake):
         except CallServiceError as exc:
             raise self._fail("Audio streaming not stopped", exc.operator_text, str(exc)) from exc
 
-    def request_locale(self, locale: str) -> None:
-        """Ask for a new locale; a request superseded before it was sent is cancelled."""
+    def can_request_locale(self) -> tuple[bool, str]:
+        """Whether the locale can be chosen now (not while the service identifies languages)."""
         if self.intelligence.locales and self.state.transcription.running:
-            raise self._fail(
-                "Cannot change the language",
+            return False, (
                 "The service is identifying the language among "
                 f"{', '.join(self.intelligence.locales)}; turn language detection off to "
-                "transcribe in one language.",
+                "transcribe in one language."
             )
+        return True, ""
+
+    def request_locale(self, locale: str) -> None:
+        """Ask for a new locale; a request superseded before it was sent is cancelled."""
+        allowed, reason = self.can_request_locale()
+        if not allowed:
+            raise self._fail("Cannot change the language", reason)
         locale = self._locale(locale, "Cannot change the language")
         self._set(requested_locale=locale)
         self._locales.cancel()

@@ -169,6 +169,9 @@ async def test_changing_the_languages_mid_call_restarts_transcription_with_a_mar
     assert session.transcript.finals[-1].language in ("en-US", "fr-FR")
 
     # While identifying, the locale is not switched by hand.
+    allowed, reason = session.can_request_locale()
+    assert not allowed
+    assert "en-US, fr-FR" in reason
     with pytest.raises(SessionError, match="turn language detection off"):
         session.request_locale("de-DE")
 
