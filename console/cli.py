@@ -78,6 +78,92 @@ def _add_common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
 
 
+def _languages(text: str) -> tuple[str, ...]:
+    """``en-US,es-ES`` -> the languages to identify among (2 to 4 locales)."""
+    from console.acs.intelligence import check_locales
+
+    try:
+        return check_locales(code.strip() for code in text.split(",") if code.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _detecting(languages: list[str]) -> tuple[str, ...]:
+    """The languages to detect set in Settings (none when they cannot be used)."""
+    from console.acs.intelligence import check_locales
+
+    try:
+        return check_locales(x for x in languages if isinstance(x, str))
+    except ValueError:
+        return ()
+
+
+def _alert_rule(text: str) -> str:
+    """A phrase or ``re:`` pattern an alert fires on."""
+    from console.transcript.alerts import AlertRuleError, compile_rule
+
+    try:
+        compile_rule(text)
+    except AlertRuleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _add_intelligence(run: argparse.ArgumentParser) -> None:
+    """``run``'s call intelligence and alerts (default: as in Settings)."""
+    run.add_argument(
+        "--detect-languages",
+        type=_languages,
+        default=None,
+        metavar="LOCALE,LOCALE[,…]",
+        help="the service identifies each phrase's language among these, 2 to 4 "
+        "(e.g. en-US,es-ES; its preview api-version)",
+    )
+    run.add_argument(
+        "--sentiment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the service gives each Final a sentiment (its preview api-version)",
+    )
+    run.add_argument(
+        "--service-redaction",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the service masks personal data (card, account and phone numbers, e-mail "
+        "addresses) before sending the text (its preview api-version)",
+    )
+    run.add_argument(
+        "--alert",
+        type=_alert_rule,
+        action="append",
+        default=None,
+        metavar="PHRASE",
+        help="alert when a Final says this (any case, whole words; * stands for any letters; "
+        "re:PATTERN for a regular expression); repeatable, replaces the Settings' phrases",
+    )
+    run.add_argument(
+        "--negative-streak",
+        type=_streak,
+        default=None,
+        metavar="N",
+        help="alert after N negative turns in a row of one speaker (0: never; default 3)",
+    )
+
+
+def _streak(text: str) -> int:
+    from console.transcript.alerts import MAX_NEGATIVE_STREAK
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_NEGATIVE_STREAK:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (never) to {MAX_NEGATIVE_STREAK} turns, not {text}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ConsoleArgumentParser(
         prog="acs-console",
@@ -162,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="a Custom Speech model's endpoint id for this call (default: the one in Settings)",
     )
+    _add_intelligence(run)
     return parser
 
 
@@ -188,6 +275,13 @@ def _check(args: argparse.Namespace) -> None:
                      f"(--duration {args.duration:g})")  # fmt: skip
     if args.command in (None, "run"):
         settings = Preferences.load((args.data_dir or default_data_dir()).expanduser())
+        if args.command == "run" and args.switch_locale:
+            detecting = args.detect_languages
+            if detecting is None:  # as in Settings
+                detecting = _detecting(settings.detect_languages)
+            if detecting:
+                fail(parser, "--switch-locale", "the locale cannot be switched while the service "
+                     "identifies the language (--detect-languages, or Settings)")  # fmt: skip
         if (args.profile or settings.profile) == "local":
             check_local_inputs(parser, args.scenario, args.audio)
     try:  # last: it creates the folder when it is missing

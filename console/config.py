@@ -66,6 +66,12 @@ def prepare_data_dir(path: Path | None) -> Path:
     return data_dir
 
 
+def _default_alert_phrases() -> list[str]:
+    from console.transcript.alerts import DEFAULT_PHRASES
+
+    return list(DEFAULT_PHRASES)
+
+
 @dataclass(slots=True)
 class Preferences:
     """Non-secret settings the operator changes in the Settings dialog."""
@@ -106,6 +112,17 @@ class Preferences:
     retention_days: int = 7
     journaling: bool = True
     redacted_view: bool = False
+    # Alerts: phrases or patterns ("re:…") that raise an alert when said in a Final
+    # (case-insensitive, whole words), and how many negative turns in a row of one speaker
+    # do (0: never). See console/transcript/alerts.py.
+    alert_phrases: list[str] = field(default_factory=_default_alert_phrases)
+    negative_streak: int = 3
+    # Call intelligence by the service (its preview api-version, only when one is on): the
+    # languages to identify among (none: off), a sentiment per Final, personal data masked by
+    # the service before it sends the text.
+    detect_languages: list[str] = field(default_factory=list)
+    sentiment_analysis: bool = False
+    service_redaction: bool = False
 
     def stream_audio_for(self, profile_kind: str) -> bool:
         return self.stream_audio_azure if profile_kind == "azure" else self.stream_audio_local

@@ -1,8 +1,9 @@
 """``acs-console run``: one call, transcribed and saved, with no window.
 
 Prints each Final to stdout as it is journalled (``FINAL <call time> <speaker>: <text>``), so a
-supervisor script can follow along, and operator notices to stderr. Exits 0 after saving, or 1
-with the operator-facing message (saving whatever was transcribed before the failure).
+supervisor script can follow along, and operator notices and alerts to stderr (``ALERT <call
+time> <speaker>: <rule>: <text>``). Exits 0 after saving, or 1 with the operator-facing message
+(saving whatever was transcribed before the failure).
 
 ``--redact`` (or "Always redact saved transcripts" in Settings) redacts both the saved file and
 the ``FINAL`` lines.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.acs.calls import CallLocator
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData
 from console.config import (
     CONNECTION_STRING_ENV,
@@ -38,6 +40,7 @@ from console.session import (
     SessionState,
     TranscriptionState,
 )
+from console.transcript.alerts import Alert, AlertRules
 from console.transcript.export import format_for_path
 from console.transcript.redaction import redact_text
 
@@ -70,7 +73,10 @@ async def run_headless(args: argparse.Namespace) -> int:
         async with open_runtime(args, prefs, secrets, default_locale=args.locale) as runtime:
             # No window, no level meters: the call's audio would only cost bandwidth.
             session = runtime.new_session(
-                stream_audio=False, speech_model_endpoint_id=args.speech_model_endpoint_id
+                stream_audio=False,
+                speech_model_endpoint_id=args.speech_model_endpoint_id,
+                intelligence=_intelligence(args, runtime.intelligence),
+                alert_rules=_alert_rules(args, runtime.alert_rules),
             )
             try:
                 await _drive(session, args, runtime.profile.call_time_factor, redact=redact)
@@ -84,6 +90,28 @@ async def run_headless(args: argparse.Namespace) -> int:
         return 1
     print(f"Saved {args.out}", file=sys.stderr)
     return 0
+
+
+def _intelligence(args: argparse.Namespace, settings: IntelligenceSettings) -> IntelligenceSettings:
+    """Settings' call intelligence with the command line's choices in place."""
+    languages = getattr(args, "detect_languages", None)
+    sentiment = getattr(args, "sentiment", None)
+    redaction = getattr(args, "service_redaction", None)
+    return IntelligenceSettings(
+        settings.locales if languages is None else languages,
+        settings.sentiment if sentiment is None else sentiment,
+        settings.service_redaction if redaction is None else redaction,
+        settings.end_call_summary,
+    )
+
+
+def _alert_rules(args: argparse.Namespace, rules: AlertRules) -> AlertRules:
+    phrases = getattr(args, "alert", None)
+    streak = getattr(args, "negative_streak", None)
+    return AlertRules(
+        rules.phrases if phrases is None else tuple(phrases),
+        rules.negative_streak if streak is None else streak,
+    )
 
 
 def _save(
@@ -123,7 +151,14 @@ async def _drive(
         text = redact_text(p.text).text if redact else p.text
         print(f"FINAL {t:8.2f} {name}: {text}", flush=True)
 
+    def on_alert(a: Alert) -> None:
+        who = session.transcript.participant(a.raw_id)
+        name = who.display_name if who else a.raw_id
+        text = redact_text(a.text).text if redact else a.text
+        print(f"ALERT {a.at:8.2f} {name}: {a.rule}: {text}", file=sys.stderr, flush=True)
+
     session.subscribe(on_notice=on_notice, on_final=on_final)
+    session.alerts.connect(on_alert)
     if args.target:
         await session.place(args.target, locale=args.locale)
     else:

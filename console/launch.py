@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from console.acs.intelligence import IntelligenceSettings
 from console.config import CONNECTION_STRING_ENV, Preferences, Profile, SecretStore
 from console.privacy import journal_options, start_retention, stop_task
 from console.runtime import ConsoleRuntime
+from console.transcript.alerts import AlertRuleError, AlertRules
+
+log = logging.getLogger(__name__)
 
 
 class EmulatorStartError(ValueError):
@@ -34,6 +39,32 @@ def listen_options(args: argparse.Namespace, prefs: Preferences) -> dict[str, An
         "ws_port": ws_port if ws_port is not None else prefs.ws_port,
         "allow_non_loopback": bool(getattr(args, "allow_non_loopback", False)),
     }
+
+
+def intelligence_from(prefs: Preferences) -> IntelligenceSettings:
+    """The call intelligence set in Settings (unusable languages: detection off, logged)."""
+    settings = IntelligenceSettings(
+        tuple(x for x in prefs.detect_languages if isinstance(x, str)),
+        prefs.sentiment_analysis,
+        prefs.service_redaction,
+    )
+    try:
+        return settings.checked()
+    except ValueError as exc:
+        log.warning("language detection in the settings is off: %s", exc)
+        return IntelligenceSettings((), prefs.sentiment_analysis, prefs.service_redaction)
+
+
+def alert_rules_from(prefs: Preferences) -> AlertRules:
+    """The alert rules set in Settings (unusable ones: the defaults, logged)."""
+    rules = AlertRules(
+        tuple(x for x in prefs.alert_phrases if isinstance(x, str)), prefs.negative_streak
+    )
+    try:
+        return rules.checked()
+    except AlertRuleError as exc:
+        log.warning("the alert rules in the settings cannot be used (%s); using the defaults", exc)
+        return AlertRules()
 
 
 def profile_kind(args: argparse.Namespace, prefs: Preferences) -> str:
@@ -129,6 +160,8 @@ async def open_runtime(
             default_locale=default_locale or prefs.default_locale,
             speech_model_endpoint_id=prefs.speech_model_endpoint_id or None,
             journal_options=journal_options(prefs, Path(args.data_dir)),
+            intelligence=intelligence_from(prefs),
+            alert_rules=alert_rules_from(prefs),
         )
         async with runtime:
             sweeper = start_retention(Path(args.data_dir), prefs)

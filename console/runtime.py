@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from console.acs.auth import AuthSettings, JwtVerifier, new_url_secret
 from console.acs.calls import CallService, CallServiceError, CallServiceOptions
 from console.acs.events import CallConnected, CallEvent, IncomingCall
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.streaming import Packet, TranscriptionMetadata
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
 from console.config import EventGridSecret, EventGridSecretStore, Profile
@@ -27,6 +28,7 @@ from console.listener.websocket import StreamConnection, TranscriptServer
 from console.logs import register_connection_string, register_secret
 from console.session import CallSession
 from console.signals import Signal
+from console.transcript.alerts import AlertRules
 from console.transcript.journal import JournalOptions
 
 log = logging.getLogger(__name__)
@@ -90,8 +92,14 @@ class ConsoleRuntime:
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         speech_model_endpoint_id: str | None = None,
         journal_options: JournalOptions | None = None,
+        intelligence: IntelligenceSettings | None = None,
+        alert_rules: AlertRules | None = None,
     ) -> None:
         self.profile = profile
+        # What new sessions ask the service for beyond transcription, and their alert rules
+        # (Settings; a session can be given its own).
+        self.intelligence = intelligence or IntelligenceSettings()
+        self.alert_rules = alert_rules or AlertRules()
         # How sessions journal their calls (console.privacy.journal_options builds it from the
         # Settings); shared, so "journals are not encrypted" is told once per runtime.
         self.journal_options = journal_options or JournalOptions()
@@ -192,7 +200,12 @@ class ConsoleRuntime:
     # --- sessions ---------------------------------------------------------------------------
 
     def new_session(
-        self, *, speech_model_endpoint_id: str | None = None, stream_audio: bool | None = None
+        self,
+        *,
+        speech_model_endpoint_id: str | None = None,
+        stream_audio: bool | None = None,
+        intelligence: IntelligenceSettings | None = None,
+        alert_rules: AlertRules | None = None,
     ) -> CallSession:
         session = CallSession(
             self.calls,
@@ -204,6 +217,8 @@ class ConsoleRuntime:
             call_check_interval=self.call_check_interval,
             stream_audio=self.stream_audio if stream_audio is None else stream_audio,
             journal_options=self.journal_options,
+            intelligence=intelligence or self.intelligence,
+            alert_rules=alert_rules or self.alert_rules,
         )
         self._sessions[session.id] = session
 

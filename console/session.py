@@ -19,6 +19,7 @@ from console.acs.calls import (
     CallService,
     CallServiceError,
 )
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.locales import validate_locale
 from console.call.locale_switch import LocaleSwitcher
 from console.call.setup import CallSetup, Endpoints
@@ -35,14 +36,17 @@ from console.call.state import (
     can_stop_transcription,
 )
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
+from console.transcript.alerts import AlertRules, record_rules
 from console.transcript.journal import JournalOptions
 from console.transcript.redacted import redact_transcript
 from console.transcript.saving import SaveError, save
+from console.transcript.timeline import MarkerKind
 
 __all__ = [
     "CallSession",
     "CallState",
     "Endpoints",
+    "IntelligenceSettings",
     "MediaStreamingState",
     "Notice",
     "SaveError",
@@ -68,6 +72,8 @@ class CallSession(CallSetup):
         call_check_interval: float | None = CALL_CHECK_INTERVAL_S,
         stream_audio: bool = False,
         journal_options: JournalOptions | None = None,
+        intelligence: IntelligenceSettings | None = None,
+        alert_rules: AlertRules | None = None,
     ) -> None:
         super().__init__(
             SessionState(requested_locale=validate_locale(default_locale)),
@@ -85,6 +91,13 @@ class CallSession(CallSetup):
         self.stream_audio = stream_audio
         self._locales = LocaleSwitcher(self._send_locale)
         self._start_on_connect: str | None = None  # a locale, for a 1:1 call with an ACS user
+        # What the service is asked for beyond transcription (ValueError when unusable), and
+        # the alert rules; both recorded with the call (journal header, JSON export).
+        self.intelligence = (intelligence or IntelligenceSettings()).checked()
+        if alert_rules is not None:
+            self.alert_watcher.set_rules(alert_rules)
+        record_rules(self.transcript, self.alert_watcher.rules)
+        self.transcript.call_info["intelligence"] = self.intelligence.to_dict()
 
     def _connected(self) -> None:
         if self._start_on_connect is not None:
@@ -128,6 +141,7 @@ class CallSession(CallSetup):
                 locale=locale,
                 operation_context=f"start:{locale}",
                 speech_model_endpoint_id=self._speech_model,
+                intelligence=self._asked(),
             )
         except CallServiceError as exc:
             self._set(transcription=TranscriptionState.FAILED, last_error=exc.operator_text)
@@ -175,9 +189,21 @@ class CallSession(CallSetup):
         except CallServiceError as exc:
             raise self._fail("Audio streaming not stopped", exc.operator_text, str(exc)) from exc
 
+    def can_request_locale(self) -> tuple[bool, str]:
+        """Whether the language can be chosen now: not on a joined call, nor while the service
+        identifies the language."""
+        allowed, reason = can_change_locale(self.state)
+        if allowed and self.intelligence.locales and self.state.transcription.running:
+            return False, (
+                "The service is identifying the language among "
+                f"{', '.join(self.intelligence.locales)}; turn language detection off to "
+                "transcribe in one language."
+            )
+        return allowed, reason
+
     def request_locale(self, locale: str) -> None:
         """Ask for a new locale; a request superseded before it was sent is cancelled."""
-        allowed, reason = can_change_locale(self.state)
+        allowed, reason = self.can_request_locale()
         if not allowed:
             raise self._fail("Cannot change the language", reason)
         locale = self._locale(locale, "Cannot change the language")
@@ -204,6 +230,54 @@ class CallSession(CallSetup):
         except CallServiceError as exc:
             self._set(last_error=exc.operator_text)
             self._fail("Language not changed", exc.operator_text, str(exc))
+
+    # --- call intelligence (the service's preview features) ----------------------------------
+
+    def _record_intelligence(self, settings: IntelligenceSettings) -> None:
+        self.intelligence = settings
+        self.transcript.call_info["intelligence"] = settings.to_dict()
+
+    async def set_intelligence(self, settings: IntelligenceSettings) -> None:
+        """Change what the service is asked for. While transcription runs, sentiment,
+        redaction and the summary are updated in place; other languages to detect among stop
+        and start transcription again (the service cannot update them), marked in the
+        transcript. Otherwise the settings apply from the next start."""
+        try:
+            settings = settings.checked()
+        except ValueError as exc:
+            raise self._fail("Cannot change the call intelligence", str(exc)) from exc
+        old = self.intelligence
+        self._record_intelligence(settings)
+        ccid = self.state.call_connection_id
+        if settings == old or ccid is None or not self.state.transcription.running:
+            return
+        if settings.locales != old.locales:
+            try:
+                await self.stop_transcription()
+            except SessionError:
+                self._record_intelligence(old)  # still transcribing as before
+                raise
+            await self.wait_for(lambda s: s.transcription is not TranscriptionState.STOPPING, 30)
+            detail = ", ".join(settings.locales) or "off"
+            self.transcript.add_marker(MarkerKind.LANGUAGES_CHANGED, self._clock(), detail)
+            await self.start_transcription()
+            return
+        try:
+            await self.calls.update_transcription(
+                ccid,
+                locale=None,
+                operation_context="intelligence",
+                speech_model_endpoint_id=self._speech_model,
+                intelligence=settings,
+            )
+        except CallServiceError as exc:
+            self._record_intelligence(old)
+            raise self._fail("Settings not changed", exc.operator_text, str(exc)) from exc
+
+    def set_alert_rules(self, rules: AlertRules) -> None:
+        """New alert rules from the next Final on (raises AlertRuleError in plain words)."""
+        self.alert_watcher.set_rules(rules)
+        record_rules(self.transcript, self.alert_watcher.rules)
 
     async def hang_up(self, *, for_everyone: bool = True) -> None:
         if not self.state.call.live or self.state.call_connection_id is None:

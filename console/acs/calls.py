@@ -6,6 +6,10 @@ self-signed certificate is trusted explicitly through ``connection_verify``).
 
 SDK and network failures come back as :class:`CallServiceError` carrying the HTTP status, the
 service's subCode and message, and an operator-facing explanation from :mod:`console.acs.errors`.
+
+Call intelligence (language identification, sentiment, redaction by the service) exists only at
+the preview api-version: a request that asks for it goes through a second SDK client built for
+that version (see :mod:`console.acs.intelligence`); every other request is as it always was.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ from azure.core.exceptions import (
 
 from console.acs.errors import explain
 from console.acs.identifiers import InvalidTargetError, validate_target
+from console.acs.intelligence import (
+    PREVIEW_API_VERSION,
+    IntelligenceSettings,
+    PreviewStartTranscriptionRequest,
+    PreviewUpdateTranscriptionRequest,
+    PreviewWebSocketTranscriptionOptions,
+)
 from console.acs.locales import validate_locale
 
 log = logging.getLogger(__name__)
@@ -114,6 +125,8 @@ class TranscriptionSettings:
     start: bool = False
     intermediate_results: bool = True
     speech_model_endpoint_id: str | None = None
+    # Preview options (language identification, sentiment, redaction); None or all off: none.
+    intelligence: IntelligenceSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +206,29 @@ class TranscriptionOptionsWithModel(TranscriptionOptions):
             speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
             enable_intermediate_results=self.enable_intermediate_results,
         )
+
+
+class TranscriptionOptionsWithIntelligence(TranscriptionOptionsWithModel):
+    """Transcription options with the preview keys (for the preview client only)."""
+
+    def __init__(self, *, intelligence: IntelligenceSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.intelligence = intelligence
+
+    def _to_generated(self) -> WebSocketTranscriptionOptions:
+        return PreviewWebSocketTranscriptionOptions(
+            intelligence=self.intelligence,
+            transport_url=self.transport_url,
+            transport_type=self.transport_type,
+            locale=self.locale,
+            start_transcription=self.start_transcription,
+            speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
+            enable_intermediate_results=self.enable_intermediate_results,
+        )
+
+
+def _asks(intelligence: IntelligenceSettings | None) -> bool:
+    return intelligence is not None and intelligence.requested
 
 
 def to_identifier(target: str) -> CommunicationIdentifier:
@@ -302,6 +338,19 @@ class CallService:
                 operation="Connecting",
             ) from exc
         self._connections: dict[str, CallConnectionClient] = {}
+        # The same SDK at the preview api-version, built when a request first needs it.
+        self._preview: CallAutomationClient | None = None
+        self._preview_connections: dict[str, CallConnectionClient] = {}
+
+    def _preview_client(self) -> CallAutomationClient:
+        if self._preview is None:
+            self._preview = CallAutomationClient.from_connection_string(
+                self._connection_string, api_version=PREVIEW_API_VERSION, **self._kwargs
+            )
+        return self._preview
+
+    def _client_for(self, intelligence: IntelligenceSettings | None) -> CallAutomationClient:
+        return self._preview_client() if _asks(intelligence) else self._client
 
     async def __aenter__(self) -> CallService:
         return self
@@ -312,13 +361,20 @@ class CallService:
     async def close(self) -> None:
         # Connection clients share the automation client's pipeline and transport.
         self._connections.clear()
+        self._preview_connections.clear()
         await self._client.close()
+        if self._preview is not None:
+            await self._preview.close()
 
-    def _connection(self, call_connection_id: str) -> CallConnectionClient:
-        conn = self._connections.get(call_connection_id)
+    def _connection(
+        self, call_connection_id: str, *, preview: bool = False
+    ) -> CallConnectionClient:
+        connections = self._preview_connections if preview else self._connections
+        conn = connections.get(call_connection_id)
         if conn is None:
-            conn = self._client.get_call_connection(call_connection_id)
-            self._connections[call_connection_id] = conn
+            client = self._preview_client() if preview else self._client
+            conn = client.get_call_connection(call_connection_id)
+            connections[call_connection_id] = conn
         return conn
 
     async def _run(self, operation: str, make: Callable[[], Awaitable[T]]) -> T:
@@ -333,14 +389,26 @@ class CallService:
 
     def _transcription_options(self, t: TranscriptionSettings) -> TranscriptionOptions:
         locale = self._locale(t.locale, "Setting up transcription")
-        return TranscriptionOptionsWithModel(
-            transport_url=t.transport_url,
-            transport_type=StreamingTransportType.WEBSOCKET,
-            locale=locale,
-            start_transcription=t.start,
-            speech_recognition_model_endpoint_id=t.speech_model_endpoint_id,
-            enable_intermediate_results=t.intermediate_results,
-        )
+        kwargs: dict[str, Any] = {
+            "transport_url": t.transport_url,
+            "transport_type": StreamingTransportType.WEBSOCKET,
+            "locale": locale,
+            "start_transcription": t.start,
+            "speech_recognition_model_endpoint_id": t.speech_model_endpoint_id,
+            "enable_intermediate_results": t.intermediate_results,
+        }
+        if _asks(t.intelligence):
+            assert t.intelligence is not None
+            intelligence = self._intelligence(t.intelligence, "Setting up transcription")
+            return TranscriptionOptionsWithIntelligence(intelligence=intelligence, **kwargs)
+        return TranscriptionOptionsWithModel(**kwargs)
+
+    @staticmethod
+    def _intelligence(settings: IntelligenceSettings, operation: str) -> IntelligenceSettings:
+        try:
+            return settings.checked()
+        except ValueError as exc:
+            raise CallServiceError("invalid", str(exc), operation=operation) from exc
 
     @staticmethod
     def _media_options(m: MediaStreamingSettings) -> MediaStreamingOptions:
@@ -397,8 +465,9 @@ class CallService:
             kwargs["transcription"] = self._transcription_options(transcription)
         if media_streaming is not None:
             kwargs["media_streaming"] = self._media_options(media_streaming)
+        client = self._client_for(transcription.intelligence if transcription else None)
         props = await self._run(
-            "Placing the call", lambda: self._client.create_call(identifier, callback_url, **kwargs)
+            "Placing the call", lambda: client.create_call(identifier, callback_url, **kwargs)
         )
         return _call_info(props)
 
@@ -419,9 +488,10 @@ class CallService:
             kwargs["transcription"] = self._transcription_options(transcription)
         if media_streaming is not None:
             kwargs["media_streaming"] = self._media_options(media_streaming)
+        client = self._client_for(transcription.intelligence if transcription else None)
         props = await self._run(
             "Answering the call",
-            lambda: self._client.answer_call(incoming_call_context, callback_url, **kwargs),
+            lambda: client.answer_call(incoming_call_context, callback_url, **kwargs),
         )
         return _call_info(props)
 
@@ -445,8 +515,9 @@ class CallService:
             kwargs["transcription"] = self._transcription_options(transcription)
         if media_streaming is not None:
             kwargs["media_streaming"] = self._media_options(media_streaming)
+        client = self._client_for(transcription.intelligence if transcription else None)
         props = await self._run(
-            "Joining the call", lambda: self._client.connect_call(callback_url, **kwargs)
+            "Joining the call", lambda: client.connect_call(callback_url, **kwargs)
         )
         return _call_info(props)
 
@@ -506,15 +577,26 @@ class CallService:
         locale: str | None = None,
         operation_context: str | None = None,
         speech_model_endpoint_id: str | None = None,
+        intelligence: IntelligenceSettings | None = None,
     ) -> None:
+        """Start transcription; ``intelligence`` (when any of it is on) goes at the preview
+        api-version."""
         if locale is not None:
             locale = self._locale(locale, "Starting transcription")
-        request = StartTranscriptionRequest(
-            locale=locale,
-            operation_context=operation_context,
-            speech_model_endpoint_id=speech_model_endpoint_id,
-        )
-        conn = self._connection(call_connection_id)
+        fields: dict[str, Any] = {
+            "locale": locale,
+            "operation_context": operation_context,
+            "speech_model_endpoint_id": speech_model_endpoint_id,
+        }
+        preview = _asks(intelligence)
+        request: StartTranscriptionRequest
+        if preview:
+            assert intelligence is not None
+            checked = self._intelligence(intelligence, "Starting transcription")
+            request = PreviewStartTranscriptionRequest(intelligence=checked, **fields)
+        else:
+            request = StartTranscriptionRequest(**fields)
+        conn = self._connection(call_connection_id, preview=preview)
         await self._run(
             "Starting transcription",
             lambda: conn._call_media_client.start_transcription(call_connection_id, request),
@@ -524,19 +606,38 @@ class CallService:
         self,
         call_connection_id: str,
         *,
-        locale: str,
+        locale: str | None,
         operation_context: str | None = None,
         speech_model_endpoint_id: str | None = None,
+        intelligence: IntelligenceSettings | None = None,
     ) -> None:
-        locale = self._locale(locale, "Changing the transcription language")
-        request = UpdateTranscriptionRequest(
-            locale=locale,
-            operation_context=operation_context,
-            speech_model_endpoint_id=speech_model_endpoint_id,
+        """Change the locale and/or, with ``intelligence`` (not None), set sentiment, redaction
+        and summary on or off at the preview api-version (every flag said explicitly). The
+        languages to detect cannot change this way (the service has no such update): stop and
+        start transcription instead."""
+        operation = (
+            "Changing the transcription language"
+            if intelligence is None
+            else "Changing the transcription settings"
         )
-        conn = self._connection(call_connection_id)
+        if locale is not None:
+            locale = self._locale(locale, operation)
+        elif intelligence is None:
+            raise CallServiceError("invalid", "There is nothing to change.", operation=operation)
+        fields: dict[str, Any] = {
+            "locale": locale,
+            "operation_context": operation_context,
+            "speech_model_endpoint_id": speech_model_endpoint_id,
+        }
+        request: UpdateTranscriptionRequest
+        if intelligence is not None:
+            checked = self._intelligence(intelligence, operation)
+            request = PreviewUpdateTranscriptionRequest(intelligence=checked, **fields)
+        else:
+            request = UpdateTranscriptionRequest(**fields)
+        conn = self._connection(call_connection_id, preview=intelligence is not None)
         await self._run(
-            "Changing the transcription language",
+            operation,
             lambda: conn._call_media_client.update_transcription(call_connection_id, request),
         )
 
@@ -573,3 +674,4 @@ class CallService:
         conn = self._connection(call_connection_id)
         await self._run("Hanging up", lambda: conn.hang_up(for_everyone))
         self._connections.pop(call_connection_id, None)
+        self._preview_connections.pop(call_connection_id, None)

@@ -3,6 +3,11 @@
 One tolerant parser for every packet kind. It never raises: anything it cannot make sense of
 comes back as :class:`Unparsed` with a reason, so a server loop can count and log it and go on.
 Offsets and durations stay in the wire unit, ticks of 100 ns (``TICKS_PER_SECOND``).
+
+The preview api-version's fields are read too: a Final's ``sentimentAnalysisResult.sentiment``
+and ``languageIdentified``, and the metadata's ``locales``, ``enableSentimentAnalysis`` and
+``piiRedactionOptions``. Keys in either case; a sentiment the parser does not know is kept as
+given (the service's values are ``positive``, ``negative``, ``neutral`` and ``mixed``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ class TranscriptionMetadata:
     call_connection_id: str
     correlation_id: str
     speech_model_endpoint_id: str | None = None
+    # Preview: the languages identified among, and whether sentiment and redaction are on
+    # (None: the packet does not say).
+    locales: tuple[str, ...] = ()
+    sentiment_analysis: bool | None = None
+    pii_redaction: bool | None = None
 
 
 # Not frozen: a frozen dataclass's __init__ costs ~2 µs more per packet on the hot path.
@@ -59,6 +69,8 @@ class TranscriptionData:
     confidence: float | None = None
     words: tuple[Word, ...] = ()
     format: str = "display"
+    sentiment: str | None = None  # preview: "positive" | "negative" | "neutral" | "mixed" | …
+    language: str | None = None  # preview: the identified language, as sent ("en-US")
 
     @property
     def is_final(self) -> bool:
@@ -190,7 +202,56 @@ def _result_status(obj: dict[str, Any]) -> ResultStatus:
     raise _Bad(f"unknown resultStatus {value!r}")
 
 
+_SENTIMENTS = {s: s for s in ("positive", "negative", "neutral", "mixed")}
+_SENTIMENT_KEY = "sentimentAnalysisResult"
+_LANGUAGE_KEY = "languageIdentified"
+# The keys of a complete standard Final: a body with more has something else in it.
+_STANDARD_KEYS = 8
+
+
+def _any_case(obj: dict[str, Any], key: str) -> Any:
+    """``obj[key]`` in any spelling of its case (None when absent)."""
+    value = obj.get(key)
+    if value is not None:
+        return value
+    lowered = key.lower()
+    for k, v in obj.items():
+        if isinstance(k, str) and k.lower() == lowered:
+            return v
+    return None
+
+
+def _sentiment(value: Any) -> str | None:
+    """``{"sentiment": "negative"}`` -> "negative"; a bare string is taken too. Known values
+    in lower case; anything else kept as given (stripped); no usable text: None."""
+    if isinstance(value, dict):
+        value = _any_case(value, "sentiment")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text: str = value.strip()
+    return _SENTIMENTS.get(text.lower(), text)
+
+
+def _language(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _preview(body: dict[str, Any], sentiment: Any, language: Any) -> tuple[str | None, str | None]:
+    """The preview fields; their keys in another case only searched for when the body has
+    keys beyond a standard Final's."""
+    if sentiment is None and language is None and len(body) > _STANDARD_KEYS:
+        sentiment = _any_case(body, _SENTIMENT_KEY)
+        language = _any_case(body, _LANGUAGE_KEY)
+    return _sentiment(sentiment), _language(language)
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _transcription_metadata(body: dict[str, Any]) -> TranscriptionMetadata:
+    locales = _any_case(body, "locales")
+    pii = _any_case(body, "piiRedactionOptions")
     return TranscriptionMetadata(
         subscription_id=_str(body, "subscriptionId", default=""),
         locale=_str(body, "locale", default=""),
@@ -198,6 +259,11 @@ def _transcription_metadata(body: dict[str, Any]) -> TranscriptionMetadata:
         correlation_id=_str(body, "correlationId", default=""),
         speech_model_endpoint_id=_opt_str(body, "speechRecognitionModelEndpointId")
         or _opt_str(body, "speechModelEndpointId"),
+        locales=tuple(x.strip() for x in locales if isinstance(x, str) and x.strip())
+        if isinstance(locales, list)
+        else (),
+        sentiment_analysis=_flag(_any_case(body, "enableSentimentAnalysis")),
+        pii_redaction=_flag(_any_case(pii, "enable")) if isinstance(pii, dict) else None,
     )
 
 
@@ -222,14 +288,27 @@ def _transcription_data(body: dict[str, Any]) -> TranscriptionData:
         and type(fmt) is str
         and (confidence is None or (type(confidence) is float and 0.0 <= confidence <= 1.0))
     ):
-        words = body.get("words")
+        words = _words(body) if body.get("words") else ()
+        sentiment = body.get(_SENTIMENT_KEY)
+        language = body.get(_LANGUAGE_KEY)
+        if sentiment is None and language is None and len(body) <= _STANDARD_KEYS:
+            return TranscriptionData(text, raw_id, status, offset, duration, confidence, words, fmt)
         return TranscriptionData(
-            text, raw_id, status, offset, duration, confidence, _words(body) if words else (), fmt
+            text,
+            raw_id,
+            status,
+            offset,
+            duration,
+            confidence,
+            words,
+            fmt,
+            *_preview(body, sentiment, language),
         )
     return _transcription_data_checked(body)
 
 
 def _transcription_data_checked(body: dict[str, Any]) -> TranscriptionData:
+    sentiment, language = _preview(body, body.get(_SENTIMENT_KEY), body.get(_LANGUAGE_KEY))
     return TranscriptionData(
         text=_text(body, "text"),
         participant_raw_id=_str(body, "participantRawID", default=body.get("participantRawId")),
@@ -239,6 +318,8 @@ def _transcription_data_checked(body: dict[str, Any]) -> TranscriptionData:
         confidence=_confidence(body),
         words=_words(body),
         format=_str(body, "format", default="display"),
+        sentiment=sentiment,
+        language=language,
     )
 
 

@@ -30,9 +30,13 @@ from console.call.state import (
 )
 from console.call.store import SessionStore
 from console.call.watchdog import CALL_CHECK_INTERVAL_S, CALL_CHECK_TIMEOUT_S, CallWatchdog
+from console.signals import Signal
+from console.transcript.alerts import Alert, AlertWatcher
+from console.transcript.insights import Insights
 from console.transcript.journal import Journal, JournalError, JournalOptions
 from console.transcript.model import Transcript
 from console.transcript.retention import delete_journal
+from console.transcript.timeline import Phrase
 
 if TYPE_CHECKING:
     from console.listener.websocket import StreamConnection
@@ -73,6 +77,10 @@ class CallIntake(SessionStore):
         self._audio_streams: set[int] = set()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self.duplicate_events = 0
+        # Live insights and alerts, updated per Final (the rules: CallSession's alert_rules).
+        self.insights = Insights()
+        self.alert_watcher = AlertWatcher()
+        self.alerts: Signal[Alert] = Signal("session alerts")
         self.watchdog = CallWatchdog(
             lambda ccid: self.calls.probe_call(ccid, timeout=CALL_CHECK_TIMEOUT_S),
             lambda: self.state.call_connection_id,
@@ -210,6 +218,18 @@ class CallIntake(SessionStore):
         except TimeoutError:
             self._lost(why)
 
+    def _analyse(self, phrase: Phrase) -> None:
+        """A Final into the live insights and alerts (a few µs: tests/bench/bench_insights.py);
+        a failure here never stops the packets."""
+        try:
+            self.insights.add(phrase)
+            alerts = self.alert_watcher.add(phrase)
+        except Exception:
+            log.exception("insights or alerts failed on a Final")
+            return
+        for alert in alerts:
+            self.alerts.emit(alert)
+
     def stream_opened(self, conn: StreamConnection) -> None:
         if conn.kind == "audio":
             self._audio_streams.add(conn.id)
@@ -244,6 +264,7 @@ class CallIntake(SessionStore):
             if self.journal is not None:
                 self.journal.append_packet(frame, received_at=now, final=final, packet=packet)
             if final:
+                self._analyse(change.phrase)
                 self.finals.emit(packet)
         elif isinstance(packet, AudioData):
             # Audio only feeds the level meters: never the transcript or the journal.

@@ -26,6 +26,7 @@ from console.acs.identifiers import (
     short_label,
     validate_target,
 )
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.locales import unlisted_notice, validate_locale
 from console.call.intake import CallIntake
 from console.call.state import CallState, MediaStreamingState, TranscriptionState
@@ -54,6 +55,11 @@ class CallSetup(CallIntake):
     stream_audio: bool
     _speech_model: str | None
     _start_on_connect: str | None
+    intelligence: IntelligenceSettings
+
+    def _asked(self) -> IntelligenceSettings | None:
+        """The call intelligence to ask for, when any of it is on."""
+        return self.intelligence if self.intelligence.requested else None
 
     def _locale(self, locale: str, title: str) -> str:
         try:
@@ -150,6 +156,7 @@ class CallSetup(CallIntake):
             start=start,
             intermediate_results=True,
             speech_model_endpoint_id=self._speech_model,
+            intelligence=self._asked(),
         )
         callback = self.endpoints.callback_url(session=self.id)
         try:

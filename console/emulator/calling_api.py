@@ -17,6 +17,7 @@ from console.emulator.identifiers import raw_id_of
 from console.emulator.service_error import ServiceError, bad_request
 from console.emulator.setup import (
     check_locale,
+    intelligence_of,
     model_id_of,
     optional_str,
     parse_answer,
@@ -154,6 +155,9 @@ class CallingApi:
         body = await json_body(request)
         transcription = self._transcription(call)
         locale = check_locale(body["locale"]) if body.get("locale") is not None else None
+        intelligence = intelligence_of(
+            body, _api_version(request), base=transcription.setup.intelligence
+        )
         context, callback = _operation(body)
         if transcription.running:
             raise bad_request("Transcription is already active on this call.")
@@ -162,6 +166,7 @@ class CallingApi:
             model_id=model_id_of(body),
             operation_context=context,
             callback_uri=callback,
+            intelligence=intelligence,
         )
         return web.json_response({"subscriptionId": transcription.subscription_id}, status=202)
 
@@ -182,13 +187,19 @@ class CallingApi:
         if call.setup.origin == "connect":
             raise ServiceError.from_row("update_not_supported_connect")
         transcription = self._transcription(call)
-        locale = check_locale(body.get("locale"))
+        intelligence = intelligence_of(
+            body, _api_version(request), base=transcription.intelligence, updating=True
+        )
+        # An update may change only the preview options; otherwise it names a locale.
+        locale = body.get("locale")
+        locale = None if locale is None and intelligence is not None else check_locale(locale)
         context, callback = _operation(body)
         transcription.update(
             locale=locale,
             model_id=model_id_of(body),
             operation_context=context,
             callback_uri=callback,
+            intelligence=intelligence,
         )
         return _empty(202)
 

@@ -3,7 +3,8 @@
 The journal is read by the console's own reader and transcript model
 (:func:`console.transcript.journal.replay_lines`), so what replays is exactly what the operator
 saw: its Finals become utterances at their place on the call clock, with their text, confidence
-and the locale in force; its participants and the names they were given come along.
+and the locale in force (the identified language, when the service gave one) and sentiment;
+its participants and the names they were given come along.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from types import MappingProxyType
 
 from console.emulator.scenario import (
     FORMAT,
+    SENTIMENTS,
     Scenario,
     ScenarioError,
     ScenarioParticipant,
     Utterance,
+    is_locale,
     tokenize,
 )
 from console.transcript.journal import replay_lines
 
 log = logging.getLogger(__name__)
+
+
+def _spoken(language: str | None, locale: str | None, default_locale: str) -> str:
+    """The locale a replayed line is in: the language the service identified, if any."""
+    if language and is_locale(language):
+        return language
+    return locale or default_locale
 
 
 def scenario_from_journal(raw: str, *, source: str | Path = "<journal>") -> Scenario:
@@ -44,9 +54,10 @@ def scenario_from_journal(raw: str, *, source: str | Path = "<journal>") -> Scen
         Utterance(
             speaker=p.raw_id,
             start=round(max(0.0, p.start), 3),
-            text=MappingProxyType({p.locale or default_locale: p.text}),
+            text=MappingProxyType({_spoken(p.language, p.locale, default_locale): p.text}),
             confidence=p.confidence if p.confidence is not None else 0.9,
             length=p.end - p.start if p.duration > 0 else None,
+            sentiment=p.sentiment if p.sentiment in SENTIMENTS else None,
         )
         for p in finals
     ]

@@ -30,6 +30,7 @@ from console.resources import resource_path
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+SENTIMENTS = ("positive", "negative", "neutral", "mixed")  # the service's values
 DEFAULT_PACE = 2.5  # words per second of call time: conversational speech
 DEFAULT_GAP = 0.6  # seconds between turns when a file gives neither "start" nor "gap"
 DEFAULT_REVISION_RATE = 0.15  # share of utterances that get a seeded mis-hearing
@@ -79,6 +80,17 @@ class Utterance:
     pace: float | None = None  # words per second; None: DEFAULT_PACE
     length: float | None = None  # seconds of speech; None: derived from the words and pace
     audio: Path | None = None  # a recording of the utterance (its length is the span)
+    # The language it is spoken in (a key of ``text``); None: see spoken_language().
+    language: str | None = None
+    sentiment: str | None = None  # one of SENTIMENTS; None: "neutral" when asked for
+
+    def spoken_language(self, default_locale: str) -> str:
+        """The locale it is spoken in: ``language``, else its only text's, else the default."""
+        if self.language:
+            return self.language
+        if len(self.text) == 1:
+            return next(iter(self.text))
+        return default_locale
 
     def text_for(self, locale: str) -> str:
         """The text in ``locale`` if present, else the first text (scripts always have one)."""
@@ -359,7 +371,7 @@ _OPTIONS = ("intermediate_detail", "revision_rate")
 _PARTICIPANT = ("raw_id", "display_name", "role", "audio")
 _UTTERANCE = (
     "speaker", "start", "gap", "text", "confidence", "pace", "duration", "word_confidence",
-    "revisions", "audio",
+    "revisions", "audio", "language", "sentiment",
 )  # fmt: skip
 _REVISION = ("word", "heard", "locale", "lasts")
 _FAULT = ("at", "kind", "params")
@@ -462,6 +474,8 @@ def _utterances(
         if speaker not in ids:
             raise r.fail(where, f"speaker {speaker!r} is not one of the participants")
         text = _texts(r, obj.get("text"), where, default_locale)
+        language = _language(r, obj, where, text)
+        sentiment = _sentiment(r, obj, where)
         confidence = r.number(obj, "confidence", where, default=0.9, low=0, high=1)
         pace = r.number(obj, "pace", where, positive=True) if "pace" in obj else None
         length = r.number(obj, "duration", where, positive=True) if "duration" in obj else None
@@ -486,6 +500,8 @@ def _utterances(
             pace=pace,
             length=length,
             audio=audio,
+            language=language,
+            sentiment=sentiment,
         )
         revisions = _revisions(r, obj.get("revisions", []), where, utt, default_locale)
         if revisions:
@@ -516,9 +532,30 @@ def _texts(r: _Reader, raw: object, where: str, default_locale: str) -> dict[str
         if not isinstance(value, str) or not tokenize(value):
             raise r.fail(f"{where}.text", f"text for {key!r} must be a string with words in it")
         texts[locale] = " ".join(value.split())
-    if default_locale not in texts:
+    if default_locale not in texts and len(texts) > 1:
         raise r.fail(where, f"no text for the default locale {default_locale}")
     return texts
+
+
+def _language(r: _Reader, obj: dict[str, Any], where: str, text: dict[str, str]) -> str | None:
+    """The locale the line is spoken in: one of its texts."""
+    if "language" not in obj:
+        return None
+    locale = r.locale(r.string(obj, "language", where), f"{where}.language")
+    if locale not in text:
+        raise r.fail(where, f"'language' is {locale}, but the utterance has no {locale} text")
+    return locale
+
+
+def _sentiment(r: _Reader, obj: dict[str, Any], where: str) -> str | None:
+    if "sentiment" not in obj:
+        return None
+    value = r.string(obj, "sentiment", where).strip().lower()
+    if value not in SENTIMENTS:
+        raise r.fail(
+            where, f"'sentiment' is one of {', '.join(SENTIMENTS)}, not {obj['sentiment']!r}"
+        )
+    return value
 
 
 def _word_confidence(r: _Reader, raw: object, where: str) -> dict[str, float]:

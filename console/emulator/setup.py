@@ -8,7 +8,7 @@ kept and reported as TranscriptionFailed events when transcription starts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.emulator.identifiers import kind_of, raw_id_of
@@ -37,6 +37,116 @@ def model_id_of(body: dict[str, Any]) -> str | None:
     return None
 
 
+# --- call intelligence (the preview api-version) -----------------------------------------------
+
+PREVIEW_API_VERSION = "2025-08-15-preview"
+# Versions that take the options below: the stable ones (up to 2026-03-12) do not.
+PREVIEW_API_VERSIONS = frozenset({PREVIEW_API_VERSION})
+MAX_LOCALES = 4  # languages to identify among (Azure Speech's limit at the start of a phrase)
+PREVIEW_FIELDS = (
+    "locales",
+    "enableSentimentAnalysis",
+    "piiRedactionOptions",
+    "summarizationOptions",
+)
+
+
+@dataclass(frozen=True)
+class Intelligence:
+    """What a transcription subscription does beyond transcribing (all off by default)."""
+
+    locales: tuple[str, ...] = ()  # identify each phrase's language among these
+    sentiment: bool = False
+    redaction: bool = False  # mask personal data in text and words
+    summary: bool = False  # accepted; the emulator writes no summary
+
+    @property
+    def any(self) -> bool:
+        return bool(self.locales) or self.sentiment or self.redaction or self.summary
+
+    def metadata(self) -> dict[str, Any]:
+        """What the ``TranscriptionMetadata`` packet says of it (as the docs' sample does)."""
+        return {
+            "locales": list(self.locales),
+            "enableSentimentAnalysis": self.sentiment,
+            "piiRedactionOptions": {
+                "enable": self.redaction,
+                "redactionType": "MaskWithCharacter",
+            },
+        }
+
+
+def intelligence_of(
+    body: dict[str, Any],
+    api_version: str,
+    *,
+    owner: str = "",
+    base: Intelligence | None = None,
+    updating: bool = False,
+) -> Intelligence | None:
+    """The preview options of a request body over ``base`` (what it leaves out stays), or
+    None when it has none. At a stable api-version any of them is refused with 400 naming the
+    field (our choice: the service's handling is not documented); so is ``locales`` in an
+    update, which the specification's UpdateTranscriptionRequest does not have."""
+    present = [key for key in PREVIEW_FIELDS if key in body]
+    if not present:
+        return None
+    name = f"{owner}.{present[0]}" if owner else present[0]
+    if api_version not in PREVIEW_API_VERSIONS:
+        raise bad_request(
+            f"The field {name} is not supported in api-version {api_version}; it needs "
+            f"api-version {PREVIEW_API_VERSION}."
+        )
+    if updating and "locales" in body:
+        raise bad_request(
+            "The field locales cannot be updated: stop transcription and start it again with "
+            "the new languages."
+        )
+    out = base or Intelligence()
+    prefix = f"{owner}." if owner else ""
+    if "locales" in body:
+        out = replace(out, locales=_locales(body["locales"], f"{prefix}locales"))
+    if "enableSentimentAnalysis" in body:
+        sentiment = body["enableSentimentAnalysis"]
+        if sentiment is not None and not isinstance(sentiment, bool):
+            raise bad_request(f"The field {prefix}enableSentimentAnalysis must be true or false.")
+        out = replace(out, sentiment=bool(sentiment))
+    if "piiRedactionOptions" in body:
+        out = replace(out, redaction=_redaction(body, f"{prefix}piiRedactionOptions"))
+    if "summarizationOptions" in body:
+        out = replace(out, summary=_summary(body, f"{prefix}summarizationOptions"))
+    return out
+
+
+def _locales(value: object, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad_request(f"The field {name} must be a list of locales.")
+    if len(value) > MAX_LOCALES:
+        raise bad_request(f"The field {name} takes at most {MAX_LOCALES} locales.")
+    locales = tuple(check_locale(v) for v in value)
+    if len({v.lower() for v in locales}) != len(locales):
+        raise bad_request(f"The field {name} lists a locale twice.")
+    return locales
+
+
+def _redaction(body: dict[str, Any], name: str) -> bool:
+    options = _object(body, "piiRedactionOptions") or {}
+    enable = _flag(options, "enable", name)
+    kind = options.get("redactionType")
+    if kind is not None and (not isinstance(kind, str) or kind.lower() != "maskwithcharacter"):
+        raise bad_request(f"The field {name}.redactionType must be 'maskWithCharacter'.")
+    return enable
+
+
+def _summary(body: dict[str, Any], name: str) -> bool:
+    options = _object(body, "summarizationOptions") or {}
+    if options.get("locale") is not None:
+        check_locale(options["locale"])
+    return _flag(options, "enableEndCallSummary", name)
+
+
 def optional_str(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is None:
@@ -53,6 +163,7 @@ class TranscriptionSetup:
     start: bool
     intermediate: bool
     model_id: str | None
+    intelligence: Intelligence = field(default_factory=Intelligence)
 
 
 @dataclass(frozen=True)
@@ -100,7 +211,7 @@ def _flag(body: dict[str, Any], key: str, owner: str) -> bool:
     return value
 
 
-def _transcription(body: dict[str, Any]) -> TranscriptionSetup | None:
+def _transcription(body: dict[str, Any], api_version: str) -> TranscriptionSetup | None:
     opts = _object(body, "transcriptionOptions")
     if opts is None:
         return None
@@ -110,12 +221,19 @@ def _transcription(body: dict[str, Any]) -> TranscriptionSetup | None:
     url = opts.get("transportUrl")
     if url is not None and not isinstance(url, str):
         raise bad_request("The field transcriptionOptions.transportUrl must be a string.")
+    intelligence = intelligence_of(opts, api_version, owner="transcriptionOptions")
+    intelligence = intelligence or Intelligence()
+    # With languages to identify among, the locale may be left out: the first one stands in.
+    locale = opts.get("locale")
+    if locale is None and intelligence.locales:
+        locale = intelligence.locales[0]
     return TranscriptionSetup(
         transport_url=url or None,
-        locale=check_locale(opts.get("locale")),
+        locale=check_locale(locale),
         start=_flag(opts, "startTranscription", "transcriptionOptions"),
         intermediate=_flag(opts, "enableIntermediateResults", "transcriptionOptions"),
         model_id=model_id_of(opts),
+        intelligence=intelligence,
     )
 
 
@@ -142,7 +260,7 @@ def _media(body: dict[str, Any]) -> MediaSetup | None:
     )
 
 
-def _common(body: dict[str, Any]) -> dict[str, Any]:
+def _common(body: dict[str, Any], api_version: str) -> dict[str, Any]:
     callback = body.get("callbackUri")
     if callback is None:
         raise bad_request("The CallbackUri field is required.")
@@ -156,7 +274,7 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
         "callback_uri": callback,
         "operation_context": optional_str(body, "operationContext"),
         "cognitive_endpoint": cognitive or None,
-        "transcription": _transcription(body),
+        "transcription": _transcription(body, api_version),
         "media": _media(body),
     }
 
@@ -175,7 +293,7 @@ def parse_create(body: dict[str, Any], api_version: str) -> CallSetup:
     caller_value = caller.get("value") if caller else None
     if any(kind_of(t) == "phoneNumber" for t in targets) and not caller_value:
         raise bad_request("SourceCallerIdNumber is required when a target is a phone number.")
-    common = _common(body)
+    common = _common(body, api_version)
     return CallSetup(
         origin="create",
         api_version=api_version,
@@ -191,7 +309,7 @@ def parse_answer(body: dict[str, Any], api_version: str) -> CallSetup:
     context = body.get("incomingCallContext")
     if not isinstance(context, str) or not context:
         raise bad_request("The IncomingCallContext field is required.")
-    common = _common(body)
+    common = _common(body, api_version)
     return CallSetup(
         origin="answer",
         api_version=api_version,
@@ -212,5 +330,5 @@ def parse_connect(body: dict[str, Any], api_version: str) -> CallSetup:
                 break
     if found is None:
         raise bad_request("The CallLocator field is required.")
-    common = _common(body)
+    common = _common(body, api_version)
     return CallSetup(origin="connect", api_version=api_version, call_locator=found, **common)

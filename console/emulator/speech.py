@@ -34,6 +34,7 @@ from console.emulator.scenario import (
     tokenize,
     word_weights,
 )
+from console.emulator.setup import Intelligence
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ WRONG_LOCALE_FACTOR = 0.3
 _CATCH_UP_WALL = 0.5
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+IntelligenceSource = Callable[[], Intelligence]
+_NONE = Intelligence()
 
 # Plausible mis-hearings per language (lexical forms), for seeded random revisions.
 _CONFUSIONS: dict[str, dict[str, str]] = {
@@ -98,6 +101,25 @@ def choose_text(utterance: Utterance, locale: str, default_locale: str) -> tuple
             return key, 1.0
     fallback = default_locale if default_locale in utterance.text else next(iter(utterance.text))
     return fallback, WRONG_LOCALE_FACTOR
+
+
+def identify(
+    utterance: Utterance, candidates: tuple[str, ...], default_locale: str
+) -> tuple[str, float, str]:
+    """Language identification among ``candidates``: (which text is transcribed, confidence
+    factor, the language identified). The language the line is spoken in when it is among the
+    candidates (exactly, else by language: a line in es-ES identified as es-MX); else the first
+    candidate, and what was said recognised poorly, as by a recogniser set to the wrong
+    language."""
+    spoken = utterance.spoken_language(default_locale)
+    for candidate in candidates:
+        if candidate.lower() == spoken.lower():
+            return spoken, 1.0, candidate
+    language = spoken.split("-", 1)[0].lower()
+    for candidate in candidates:
+        if candidate.split("-", 1)[0].lower() == language:
+            return spoken, 1.0, candidate
+    return spoken, WRONG_LOCALE_FACTOR, candidates[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +206,19 @@ class Conversation:
         locale: Callable[[], str],
         intermediate_results: bool = True,
         skip_recorded: bool = False,
+        intelligence: IntelligenceSource = lambda: _NONE,
     ) -> TranscriptionFeed:
         """Transcription starts now: a feed for the speech from this moment of call time on.
-        ``skip_recorded``: utterances with a recording are left to the recogniser."""
+        ``skip_recorded``: utterances with a recording are left to the recogniser.
+        ``intelligence``: the preview options in force (languages to identify among: read as
+        each utterance starts; sentiment: as its Final is sent)."""
         return TranscriptionFeed(
-            self, locale, intermediate_results, since=self.call_time, skip_recorded=skip_recorded
+            self,
+            locale,
+            intermediate_results,
+            since=self.call_time,
+            skip_recorded=skip_recorded,
+            intelligence=intelligence,
         )
 
     def _rng(self, index: int, text_locale: str, purpose: str) -> random.Random:
@@ -213,6 +243,8 @@ class _Speech:
         "confidence",
         "first",
         "heard",
+        "intelligence",
+        "language",
         "layout",
         "next_count",
         "raw_id",
@@ -229,10 +261,19 @@ class _Speech:
         locale: str,
         since: float,
         with_intermediates: bool,
+        intelligence: IntelligenceSource = lambda: _NONE,
     ) -> None:
         scenario = conversation.scenario
         utterance = scenario.utterances[index]
-        text_locale, factor = choose_text(utterance, locale, scenario.default_locale)
+        self.intelligence = intelligence
+        candidates = intelligence().locales
+        self.language: str | None = None  # identified, when identifying among candidates
+        if candidates:
+            text_locale, factor, self.language = identify(
+                utterance, candidates, scenario.default_locale
+            )
+        else:
+            text_locale, factor = choose_text(utterance, locale, scenario.default_locale)
         self.utterance = utterance
         self.raw_id = utterance.speaker
         self.layout = layout = conversation._layout(index, text_locale)
@@ -320,6 +361,8 @@ class _Speech:
             ]
         body["participantRawID"] = self.raw_id
         body["resultStatus"] = "Intermediate"
+        if self.language is not None:
+            body["languageIdentified"] = self.language
         return {"kind": "TranscriptionData", "transcriptionData": body}
 
     def _final(self) -> dict[str, Any]:
@@ -350,6 +393,10 @@ class _Speech:
             "participantRawID": self.raw_id,
             "resultStatus": "Final",
         }
+        if self.intelligence().sentiment:
+            body["sentimentAnalysisResult"] = {"sentiment": self.utterance.sentiment or "neutral"}
+        if self.language is not None:
+            body["languageIdentified"] = self.language
         return {"kind": "TranscriptionData", "transcriptionData": body}
 
 
@@ -364,9 +411,11 @@ class TranscriptionFeed:
         *,
         since: float,
         skip_recorded: bool = False,
+        intelligence: IntelligenceSource = lambda: _NONE,
     ) -> None:
         self._conversation = conversation
         self._skip_recorded = skip_recorded
+        self._intelligence = intelligence
         self._locale = locale
         self._intermediates = intermediate_results
         self._since = since
@@ -453,7 +502,14 @@ class TranscriptionFeed:
         except Exception:  # a broken locale source must not stop the stream
             log.exception("locale callback failed; using the scenario's default locale")
             locale = self._conversation.scenario.default_locale
-        speech = _Speech(self._conversation, index, str(locale), self._since, self._intermediates)
+        speech = _Speech(
+            self._conversation,
+            index,
+            str(locale),
+            self._since,
+            self._intermediates,
+            self._intelligence,
+        )
         if speech.audible:
             self._push(speech)
 

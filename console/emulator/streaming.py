@@ -118,9 +118,11 @@ class TranscriptionStream:
         on_resumed: Callable[[], None],
         reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS,
         allow: Callable[[dict[str, Any]], bool] | None = None,
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.url = url
         self._allow = allow  # packets it refuses are dropped (a participant on hold)
+        self._transform = transform  # what goes on the wire instead (redaction, …)
         self._headers = headers
         self._metadata = metadata
         self._feed = feed
@@ -177,6 +179,8 @@ class TranscriptionStream:
     async def _send(self, packet: dict[str, Any]) -> None:
         if self._allow is not None and not self._allow(packet):
             return
+        if self._transform is not None:
+            packet = self._transform(packet)
         ws = self._ws
         if ws is None:
             raise ConnectionClosed(None, None)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from console.acs.errors import row
 from console.emulator.cloudevents import result_information
 from console.emulator.listening import CallListening, ListeningError
+from console.emulator.pii_mask import mask_transcription
 from console.emulator.recognition import speech_problem
-from console.emulator.setup import TranscriptionSetup
+from console.emulator.setup import Intelligence, TranscriptionSetup
 from console.emulator.streaming import Feed, MergedFeed, StreamFailed, TranscriptionStream
 from console.emulator.urls import is_valid_stream_url
 
@@ -45,6 +47,8 @@ class Transcription:
         self.subscription_id = str(uuid.uuid4())
         self.locale = setup.locale
         self.model_id = setup.model_id
+        # Language identification, sentiment, redaction (the preview api-version's options).
+        self.intelligence = setup.intelligence
         self.state = "inactive"  # inactive | starting | active
         self.stream: TranscriptionStream | None = None
         self._task: asyncio.Task[None] | None = None
@@ -75,11 +79,14 @@ class Transcription:
         model_id: str | None = None,
         operation_context: str | None = None,
         callback_uri: str | None = None,
+        intelligence: Intelligence | None = None,
     ) -> None:
         if locale is not None:
             self.locale = locale
         if model_id is not None:
             self.model_id = model_id
+        if intelligence is not None:
+            self.intelligence = intelligence
         self.state = "starting"
         previous = self._closing
         self._task = self.call.spawn(
@@ -89,21 +96,30 @@ class Transcription:
     def update(
         self,
         *,
-        locale: str,
+        locale: str | None,
         model_id: str | None,
         operation_context: str | None,
         callback_uri: str | None,
+        intelligence: Intelligence | None = None,
     ) -> None:
+        """A new locale and/or new preview options; the feed reads them as the next utterance
+        starts (sentiment and redaction: as each packet goes). A locale while identifying
+        languages locks transcription to it, as the docs say: identification stops."""
         if model_id is not None and model_id not in self.call.config.custom_speech_models:
             self.fail("custom_model_not_supported", operation_context, callback_uri)
             return
-        if self.call.listening is not None:
+        if self.call.listening is not None and locale is not None:
             try:
                 self.call.listening.check_locale(locale)
             except ListeningError as exc:
                 self.fail(exc.key, operation_context, callback_uri, message=exc.message)
                 return
-        self.locale = locale  # the feed reads it when the next utterance starts
+        if intelligence is not None:
+            self.intelligence = intelligence
+        if locale is not None:
+            self.locale = locale
+            if self.intelligence.locales:
+                self.intelligence = replace(self.intelligence, locales=())
         if model_id is not None:
             self.model_id = model_id
         self._emit_row("updated", operation_context, callback_uri)
@@ -140,6 +156,7 @@ class Transcription:
         self.stream = None
         self.locale = self.setup.locale
         self.model_id = self.setup.model_id
+        self.intelligence = self.setup.intelligence
 
     def _end(self) -> asyncio.Task[None] | None:
         task, self._task = self._task, None
@@ -242,6 +259,7 @@ class Transcription:
             metadata=self._metadata,
             feed=feed,
             allow=self._audible,
+            transform=self._decorate,
             on_connected=connected,
             on_interrupted=lambda: self._emit_update(
                 "transcriptionUpdated", "streamConnectionInterrupted", _INTERRUPTED
@@ -268,7 +286,9 @@ class Transcription:
                 raise ListeningError("local_speech_missing", speech_problem() or "")
             self._merged = MergedFeed(
                 conversation.transcription(
-                    locale=lambda: self.locale, intermediate_results=self.setup.intermediate
+                    locale=lambda: self.locale,
+                    intermediate_results=self.setup.intermediate,
+                    intelligence=lambda: self.intelligence,
                 )
             )  # an audio participant may join later: see hear()
             return self._merged
@@ -277,6 +297,7 @@ class Transcription:
             locale=lambda: self.locale,
             intermediate_results=self.setup.intermediate,
             skip_recorded=True,
+            intelligence=lambda: self.intelligence,
         )
         self._merged = MergedFeed(scripted, self._heard(conversation, listening))
         return self._merged
@@ -314,6 +335,21 @@ class Transcription:
             return True
         return data.get("participantRawID") not in self.call.server.held
 
+    def _decorate(self, packet: dict[str, Any]) -> dict[str, Any]:
+        """A packet as the preview options make it: personal data masked, and for what the
+        recogniser heard (the script's lines carry their own) the language in force and a
+        neutral sentiment. A new dict when changed: the feed may send its packet again."""
+        intelligence = self.intelligence
+        data = packet.get("transcriptionData")
+        if not intelligence.any or not isinstance(data, dict):
+            return packet
+        body = mask_transcription(data) if intelligence.redaction else dict(data)
+        if intelligence.locales:
+            body.setdefault("languageIdentified", self.locale)
+        if intelligence.sentiment and body.get("resultStatus") == "Final":
+            body.setdefault("sentimentAnalysisResult", {"sentiment": "neutral"})
+        return {**packet, "transcriptionData": body}
+
     def _headers(self) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {self.call.tokens.websocket_token()}",
@@ -330,4 +366,6 @@ class Transcription:
         }
         if self.model_id is not None:
             meta["speechRecognitionModelEndpointId"] = self.model_id
+        if self.intelligence.any:
+            meta.update(self.intelligence.metadata())
         return {"kind": "TranscriptionMetadata", "transcriptionMetadata": meta}

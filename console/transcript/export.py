@@ -1,5 +1,11 @@
 """Saving transcripts: plain text, lossless JSON (reopenable), WebVTT, SRT and CSV.
 
+JSON is ``"format": 2``: each phrase with its identified ``language`` and ``sentiment`` (null
+when the service gave none), and the call's ``insights`` and ``alerts`` (derived from the
+phrases and the alert rules recorded in ``call``; not read back). Format 1 files (without them)
+open as well. Plain text ends with a summary block of the same insights and alerts; CSV has
+``language`` and ``sentiment`` columns after the others; WebVTT and SRT are unchanged.
+
 Times are relative to the call start (the transcript's call clock). Every save is atomic:
 the file is written to a temporary name in the same directory, fsync'd and moved over the
 target, so a failed save never destroys an earlier file.
@@ -23,6 +29,8 @@ from typing import Any, TypeVar
 
 from console import __version__
 from console.acs.streaming import Word
+from console.transcript.alerts import alerts_for
+from console.transcript.insights import compute_insights
 from console.transcript.model import Transcript
 from console.transcript.participants import NameSource, Participant, ParticipantKind
 from console.transcript.redacted import redaction_line, redaction_record
@@ -31,8 +39,19 @@ from console.transcript.timeline import Marker, Phrase, PhraseStatus, describe_m
 FORMATS = ("txt", "json", "vtt", "srt", "csv")
 # How a phrase whose Final never came is marked in plain text (and on screen).
 NOT_FINALISED = "(not finalised)"
-JSON_FORMAT = 1
-CSV_HEADER = ("start", "end", "speaker", "raw_id", "locale", "confidence", "text")
+JSON_FORMAT = 2
+READABLE_FORMATS = (1, 2)  # format 1: before phrases had a language and a sentiment
+CSV_HEADER = (
+    "start",
+    "end",
+    "speaker",
+    "raw_id",
+    "locale",
+    "confidence",
+    "text",
+    "language",
+    "sentiment",
+)
 _SUFFIXES = {
     ".txt": "txt",
     ".text": "txt",
@@ -173,7 +192,54 @@ def to_text(transcript: Transcript) -> str:
         if item.status is PhraseStatus.ABANDONED:
             text += f" {NOT_FINALISED}"
         lines.append(f"[{stamp}] {_speaker(transcript, item.raw_id)}: {text}")
+    lines.extend(_summary(transcript, hours))
     return "\n".join(lines) + "\n"
+
+
+def _summary(transcript: Transcript, hours: bool) -> list[str]:
+    """The insights and alerts, after the transcript."""
+    insights = compute_insights(transcript)
+    alerts = alerts_for(transcript)
+    lines = ["", "-- Summary --"]
+    if not insights.speakers:
+        lines.append("Talk time: nobody spoke")
+    else:
+        lines.append(
+            "Talk time: "
+            + ", ".join(
+                f"{_speaker(transcript, s.raw_id)} {_short_clock(s.talk_seconds, hours)} "
+                f"({s.share:.0%})"
+                for s in insights.speakers
+            )
+        )
+        lines.append(
+            "Words per minute: "
+            + ", ".join(
+                f"{_speaker(transcript, s.raw_id)} "
+                + ("–" if s.words_per_minute is None else f"{s.words_per_minute:.0f}")
+                for s in insights.speakers
+            )
+        )
+    lines.append(
+        f"Overtalk: {insights.overtalk_count} times, {insights.overtalk_seconds:.1f} s"
+        if insights.overtalk_count
+        else "Overtalk: none"
+    )
+    longest = insights.longest_silence
+    threshold = f"{insights.silence_threshold:g} s or more"
+    lines.append(
+        f"Long silences ({threshold}): {insights.silence_count}, longest {longest.duration:.1f} s "
+        f"at {_short_clock(longest.start, hours)}"
+        if longest is not None
+        else f"Long silences ({threshold}): none"
+    )
+    lines.append(f"Alerts: {len(alerts)}" if alerts else "Alerts: none")
+    lines.extend(
+        f"ALERT [{_short_clock(max(0.0, a.at), hours)}] {_speaker(transcript, a.raw_id)}: "
+        f"{_one_line(a.rule)}: {_one_line(a.text)}"
+        for a in alerts
+    )
+    return lines
 
 
 # -- WebVTT and SRT --------------------------------------------------------------------------
@@ -219,7 +285,8 @@ def to_srt(transcript: Transcript) -> str:
 
 def to_csv(transcript: Transcript) -> str:
     """One row per Final: start, end (seconds from the call start), speaker, raw id, locale,
-    confidence (empty when the service gave none), text."""
+    confidence (empty when the service gave none), text, identified language and sentiment
+    (empty when not given)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
@@ -233,6 +300,8 @@ def to_csv(transcript: Transcript) -> str:
                 phrase.locale or "",
                 "" if phrase.confidence is None else repr(phrase.confidence),
                 phrase.text,
+                phrase.language or "",
+                phrase.sentiment or "",
             )
         )
     return out.getvalue()
@@ -275,6 +344,8 @@ def to_json_dict(transcript: Transcript) -> dict[str, Any]:
                 "received_at": f.received_at,
                 "first_received_at": f.first_received_at,
                 "seq": f.seq,
+                "language": f.language,
+                "sentiment": f.sentiment,
                 "words": [
                     {"text": w.text, "offset": w.offset, "duration": w.duration} for w in f.words
                 ],
@@ -285,6 +356,9 @@ def to_json_dict(transcript: Transcript) -> dict[str, Any]:
             {"kind": m.kind, "at": m.at, "detail": m.detail, "seq": m.seq}
             for m in transcript.markers
         ],
+        # Derived from the above (and the alert rules in "call"): written, not read back.
+        "insights": compute_insights(transcript).to_dict(),
+        "alerts": [a.to_dict() for a in alerts_for(transcript)],
     }
     # {"by": ["console", "service"], "entities": {"CARD": n, …}}, only when it was redacted.
     if (redaction := redaction_record(transcript)) is not None:
@@ -321,10 +395,11 @@ def load_json(path: str | os.PathLike[str]) -> Transcript:
 def from_json_dict(doc: Any) -> Transcript:
     if not isinstance(doc, dict):
         raise TranscriptFormatError("a JSON transcript is an object")
-    if doc.get("format") != JSON_FORMAT:
+    fmt = doc.get("format")
+    if isinstance(fmt, bool) or fmt not in READABLE_FORMATS:
         raise TranscriptFormatError(
-            f"unsupported transcript format {doc.get('format')!r} "
-            f"(this version reads {JSON_FORMAT})"
+            f"unsupported transcript format {fmt!r} "
+            f"(this version reads {' and '.join(map(str, READABLE_FORMATS))})"
         )
     try:
         participants = [_participant(p) for p in _list(doc, "participants")]
@@ -407,6 +482,8 @@ def _phrase(item: Any) -> Phrase:
         received_at=_number(item, "received_at"),
         first_received_at=_number(item, "first_received_at"),
         seq=_get(item, "seq", int),
+        language=_opt(item, "language", str),
+        sentiment=_opt(item, "sentiment", str),
     )
 
 

@@ -85,6 +85,14 @@ class _Speaker:
     last_end: int | None = None
 
 
+_LOCALE_SHAPED = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+def _canonical(language: str) -> str:
+    """An identified language in canonical spelling; what is not locale-shaped stays as sent."""
+    return canonical_locale(language) if _LOCALE_SHAPED.fullmatch(language) else language
+
+
 def _final_key(phrase: Phrase) -> tuple[int, int]:
     return (phrase.anchor + phrase.offset, phrase.seq)
 
@@ -399,6 +407,9 @@ class Transcript:
         # Finals are kept for the whole call: share repeated strings instead of holding
         # one copy per packet.
         phrase.words = self._shared_words(packet.words)
+        language = packet.language
+        phrase.language = _canonical(language) if language else None
+        phrase.sentiment = packet.sentiment
         self._seen_finals.add((phrase.raw_id, packet.offset, phrase.text))
         self._insert_final(sp, phrase)
         return self._emit(PhraseChanged(phrase, PhraseStatus.FINAL, self._next_revision()))

@@ -29,6 +29,8 @@ class MarkerKind(StrEnum):
     CONNECTION_INTERRUPTED = "connection_interrupted"
     CONNECTION_REESTABLISHED = "connection_reestablished"
     LOCALE_CHANGED = "locale_changed"
+    # The languages the service identifies among changed (transcription restarted for it).
+    LANGUAGES_CHANGED = "languages_changed"
     NOTE = "note"
 
 
@@ -70,6 +72,7 @@ _MARKER_LABELS: dict[str, str] = {
     MarkerKind.CONNECTION_INTERRUPTED: "Transcript connection interrupted",
     MarkerKind.CONNECTION_REESTABLISHED: "Transcript connection re-established",
     MarkerKind.LOCALE_CHANGED: "Locale",
+    MarkerKind.LANGUAGES_CHANGED: "Detecting languages",
     MarkerKind.NOTE: "Note",
 }
 
@@ -96,6 +99,9 @@ class Phrase:
     received_at: float  # wall time of the packet that last set it (the Final's, once final)
     first_received_at: float  # wall time of its first hypothesis
     seq: int  # receipt order, the tie-break after the offset
+    # From the service's preview features, set by the Final (None: not given).
+    language: str | None = None  # the identified language, canonical ("es-ES")
+    sentiment: str | None = None  # "positive" | "negative" | "neutral" | "mixed" | as given
 
     @property
     def is_final(self) -> bool:

@@ -99,7 +99,7 @@ async def _call_transcribe_save(
 
     # The customer's mumbled account number (confidence 0.58) is highlighted amber.
     customer = "4:+14255550100"
-    final_words = "seven two, nine"  # punctuation: only the Final has it
+    final_words = "uh, 4472 910"  # punctuation: only the Final has it
     await wait_until(
         lambda: customer in view.panes and final_words in view.panes[customer].view.toPlainText(),
         what="the low-confidence phrase",
@@ -144,7 +144,7 @@ async def _call_transcribe_save(
     assert finals[0] in saved["txt"].read_text(encoding="utf-8")
     assert "Dana Whitfield" in saved["txt"].read_text(encoding="utf-8")
     assert [f.text for f in load_json(saved["json"]).finals] == finals
-    assert json.loads(saved["json"].read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(saved["json"].read_text(encoding="utf-8"))["format"] == 2
     vtt = webvtt.read(str(saved["vtt"]))
     assert [c.text.split(">", 1)[-1] for c in vtt][: len(finals)][0] == finals[0]
     srt = pysrt.open(str(saved["srt"]))

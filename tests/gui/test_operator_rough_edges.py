@@ -171,7 +171,7 @@ def test_the_typed_suffix_chooses_the_format_and_nothing_is_overwritten_unasked(
     vtt = (out / "call.vtt").read_bytes()
     with operate(type_name(str(out / "call.json"))):
         window.acts.save_as.trigger()
-    assert json.loads((out / "call.json").read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads((out / "call.json").read_text(encoding="utf-8"))["format"] == 2
     assert (out / "call.vtt").read_bytes() == vtt
     # An unknown suffix gets the filter's: call.notes -> call.notes.srt, as SubRip.
     with operate(type_name(str(out / "call.notes"), file_type="SubRip subtitles (*.srt)")):

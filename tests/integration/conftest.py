@@ -358,11 +358,16 @@ def _signed_pipeline(emu: Emulator, *policies: Any) -> Pipeline:
 
 
 async def signed_request(
-    emu: Emulator, method: str, path: str, body: Any = None, *policies: Any
+    emu: Emulator,
+    method: str,
+    path: str,
+    body: Any = None,
+    *policies: Any,
+    api_version: str = "2026-03-12",
 ) -> tuple[int, Any]:
     """Send a request the way the SDK signs it; returns (status, decoded JSON body or None)."""
     sep = "&" if "?" in path else "?"
-    url = f"{emu.endpoint}{path}{sep}api-version=2026-03-12"
+    url = f"{emu.endpoint}{path}{sep}api-version={api_version}"
 
     def send() -> tuple[int, Any]:
         request = (

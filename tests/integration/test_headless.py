@@ -52,6 +52,41 @@ def test_run_places_transcribes_switches_and_saves(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["call.json", "data"]
 
 
+def test_run_with_sentiment_and_redaction_prints_alerts_as_they_fire(tmp_path: Path) -> None:
+    out = tmp_path / "call.json"
+    proc = acs_console(
+        "run",
+        "--target", "+15550100",
+        "--duration", "120",
+        "--scenario", "support-call",
+        "--speed", "40",
+        "--sentiment",
+        "--service-redaction",
+        "--alert", "cancel my account",
+        "--alert", "refund*",
+        "--out", str(out),
+        "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    alerts = [line for line in proc.stderr.splitlines() if line.startswith("ALERT ")]
+    assert any(" +15550100: cancel my account: " in line for line in alerts), alerts
+    assert any(": 3 negative turns in a row: " in line for line in alerts), alerts
+    assert any(": refund*: " in line for line in alerts), alerts
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == 2
+    assert doc["call"]["intelligence"]["sentiment"] is True
+    assert doc["call"]["alert_rules"]["phrases"] == ["cancel my account", "refund*"]
+    assert [a["rule"] for a in doc["alerts"]][:2] == [
+        "cancel my account",
+        "3 negative turns in a row",
+    ]
+    assert {f["sentiment"] for f in doc["finals"]} >= {"negative", "neutral"}
+    assert all(f["language"] is None for f in doc["finals"])
+    assert any("4472" not in f["text"] and "****" in f["text"] for f in doc["finals"])
+    # Alerts are for the supervisor: on stderr, never mixed into the Finals on stdout.
+    assert not any(line.startswith("ALERT") for line in proc.stdout.splitlines())
+
+
 def test_run_writes_the_format_asked_for(tmp_path: Path) -> None:
     out = tmp_path / "call.out"
     proc = acs_console(
@@ -80,6 +115,19 @@ BAD_RUN_INPUTS = [
     (["--audio", "4:+15550100=/no/such.wav"], "--audio", "cannot read"),
     (["--audio", "no-equals-sign.wav"], "--audio", "expected PARTICIPANT=FILE.wav"),
     (["--format", "docx"], "--format", "invalid choice"),
+    (["--detect-languages", "en-US"], "--detect-languages", "at least two languages"),
+    (["--detect-languages", "en-US,es-ES,fr-FR,de-DE,it-IT"], "--detect-languages", "at most 4"),
+    (["--detect-languages", "en-US,es"], "--detect-languages", "has no region"),
+    (["--detect-languages", "en-US,en-us"], "--detect-languages", "given twice"),
+    (
+        ["--detect-languages", "en-US,es-ES", "--switch-locale", "es-ES@5s"],
+        "--switch-locale",
+        "identifies the language",
+    ),
+    (["--alert", "re:(oops"], "--alert", "not a regular expression"),
+    (["--alert", "  "], "--alert", "empty"),
+    (["--negative-streak", "-1"], "--negative-streak", "0 (never) to 100"),
+    (["--negative-streak", "three"], "--negative-streak", "not a whole number"),
 ]
 
 

@@ -18,6 +18,7 @@ import pytest
 import webvtt
 
 from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData, parse_packet
+from console.transcript.alerts import AlertRules, record_rules
 from console.transcript.export import (
     CSV_HEADER,
     TranscriptFormatError,
@@ -45,7 +46,21 @@ LINES = [
 ]
 
 
-def packet(raw_id: str, text: str, start: float, duration: float, conf: float | None) -> Any:
+# The service's preview fields on some of them.
+PREVIEW: dict[int, dict[str, Any]] = {
+    0: {"sentimentAnalysisResult": {"sentiment": "negative"}, "languageIdentified": "en-US"},
+    2: {"sentimentAnalysisResult": {"sentiment": "Mixed"}, "languageIdentified": "en-gb"},
+}
+
+
+def packet(
+    raw_id: str,
+    text: str,
+    start: float,
+    duration: float,
+    conf: float | None,
+    preview: dict[str, Any] | None = None,
+) -> Any:
     body: dict[str, Any] = {
         "text": text,
         "format": "display",
@@ -64,6 +79,7 @@ def packet(raw_id: str, text: str, start: float, duration: float, conf: float | 
     }
     if conf is not None:
         body["confidence"] = conf
+    body.update(preview or {})
     parsed = parse_packet(json.dumps({"kind": "TranscriptionData", "transcriptionData": body}))
     assert isinstance(parsed, TranscriptionData)
     return parsed
@@ -77,7 +93,9 @@ def transcript() -> Transcript:
     for i, (raw_id, text, start, duration, conf) in enumerate(LINES):
         if i == 2:
             t.set_locale_confirmed("en-GB", T0 + 8.0)
-        t.apply_packet(packet(raw_id, text, start, duration, conf), received_at=T0 + start + 2)
+        t.apply_packet(
+            packet(raw_id, text, start, duration, conf, PREVIEW.get(i)), received_at=T0 + start + 2
+        )
     t.rename(PHONE, "Dr. <Who> & Co")
     t.rename(AGENT, "Agent Smith")
     t.add_marker(MarkerKind.NOTE, T0 + 20, "escalate --> supervisor")
@@ -102,7 +120,16 @@ def state(obj: Any) -> dict[str, Any]:
 def test_json_round_trip_is_lossless(transcript: Transcript, tmp_path: Path) -> None:
     path = export(transcript, tmp_path / "call.json")
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["format"] == 1
+    assert doc["format"] == 2
+    assert [(f["language"], f["sentiment"]) for f in doc["finals"]] == [
+        ("en-US", "negative"),
+        (None, None),
+        ("en-GB", "mixed"),
+        (None, None),
+        (None, None),
+    ]
+    assert doc["insights"]["finals"] == 5
+    assert doc["alerts"] == []  # nothing said matches the default rules
 
     reopened = load_json(path)
     assert [state(p) for p in reopened.participants] == [state(p) for p in transcript.participants]
@@ -117,6 +144,69 @@ def test_json_round_trip_is_lossless(transcript: Transcript, tmp_path: Path) -> 
     # Saving the reopened transcript again gives the same file.
     again = export(reopened, tmp_path / "again.json")
     assert again.read_bytes() == path.read_bytes()
+
+
+def test_a_format_1_file_opens_without_languages_and_sentiments(
+    transcript: Transcript, tmp_path: Path
+) -> None:
+    doc = json.loads(render(transcript, "json"))
+    # Format 1, as an earlier version wrote it: no language or sentiment, no insights or alerts.
+    doc["format"] = 1
+    for key in ("insights", "alerts"):
+        del doc[key]
+    for item in doc["finals"]:
+        del item["language"], item["sentiment"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    reopened = load_json(old)
+    assert [p.text for p in reopened.finals] == [p.text for p in transcript.finals]
+    assert {(p.language, p.sentiment) for p in reopened.finals} == {(None, None)}
+    assert reopened.markers == transcript.markers
+    # Saved again, it is format 2.
+    assert json.loads(render(reopened, "json"))["format"] == 2
+
+
+def test_insights_and_alerts_are_written_from_the_rules_recorded_with_the_call(
+    tmp_path: Path,
+) -> None:
+    t = Transcript(call_started_at=T0)
+    record_rules(t, AlertRules(("charged twice",), 2))
+    said = [
+        (PHONE, "Hello, I was charged twice.", 1.0, 2.0, "negative"),
+        (AGENT, "Let me check.", 2.5, 1.0, "neutral"),
+        (PHONE, "Please hurry.", 10.0, 1.0, "negative"),
+    ]
+    for raw_id, text, start, duration, sentiment in said:
+        preview = {"sentimentAnalysisResult": {"sentiment": sentiment}}
+        t.apply_packet(
+            packet(raw_id, text, start, duration, 0.9, preview), received_at=T0 + start + 3
+        )
+    t.rename(AGENT, "Agent Smith")
+    doc = json.loads(export(t, tmp_path / "call.json").read_text(encoding="utf-8"))
+    assert [(a["kind"], a["rule"], a["at"]) for a in doc["alerts"]] == [
+        ("phrase", "charged twice", 1.0),
+        ("negative_streak", "2 negative turns in a row", 10.0),
+    ]
+    insights = doc["insights"]
+    assert insights["overtalk"] == {"count": 1, "seconds": 0.5}
+    assert insights["silences"]["list"] == [{"start": 3.5, "end": 10.0, "duration": 6.5}]
+    assert [s["talk_seconds"] for s in insights["speakers"]] == [3.0, 1.0]
+    # The plain text ends with the same, in words.
+    lines = export(t, tmp_path / "call.txt").read_text(encoding="utf-8").splitlines()
+    summary = lines[lines.index("-- Summary --") :]
+    assert summary == [
+        "-- Summary --",
+        "Talk time: +15550100 00:03 (75%), Agent Smith 00:01 (25%)",
+        "Words per minute: +15550100 140, Agent Smith 180",
+        "Overtalk: 1 times, 0.5 s",
+        "Long silences (5 s or more): 1, longest 6.5 s at 00:03",
+        "Alerts: 2",
+        "ALERT [00:01] +15550100: charged twice: Hello, I was charged twice.",
+        "ALERT [00:10] +15550100: 2 negative turns in a row: Please hurry.",
+    ]
+    # Reopened, it writes the same file again.
+    again = export(load_json(tmp_path / "call.json"), tmp_path / "again.json")
+    assert again.read_bytes() == (tmp_path / "call.json").read_bytes()
 
 
 def test_vtt_parses_with_voices_and_escaped_text(transcript: Transcript, tmp_path: Path) -> None:
@@ -171,6 +261,15 @@ def test_csv_has_one_row_per_final(transcript: Transcript, tmp_path: Path) -> No
         else:
             assert float(record["confidence"]) == phrase.confidence
     assert [r[4] for r in rows[1:]] == ["en-US", "en-US", "en-GB", "en-GB", "en-GB"]
+    # The preview columns come last, so readers of the older columns are not disturbed.
+    assert CSV_HEADER[-2:] == ("language", "sentiment")
+    assert [(r[-2], r[-1]) for r in rows[1:]] == [
+        ("en-US", "negative"),
+        ("", ""),
+        ("en-GB", "mixed"),
+        ("", ""),
+        ("", ""),
+    ]
 
 
 def test_text_lists_speaker_time_and_text(transcript: Transcript, tmp_path: Path) -> None:
@@ -230,8 +329,11 @@ def test_export_format_overrides_the_suffix(transcript: Transcript, tmp_path: Pa
 
 def test_load_json_rejects_other_files(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"format": 2, "finals": []}))
-    with pytest.raises(TranscriptFormatError, match="unsupported transcript format 2"):
+    other.write_text(json.dumps({"format": 3, "finals": []}))
+    with pytest.raises(TranscriptFormatError, match="unsupported transcript format 3"):
+        load_json(other)
+    other.write_text(json.dumps({"format": True, "finals": []}))
+    with pytest.raises(TranscriptFormatError, match="unsupported transcript format True"):
         load_json(other)
     other.write_text('{"format": 1, "finals": [{"id": "x"}]}')
     with pytest.raises(TranscriptFormatError, match="invalid transcript"):

@@ -2,7 +2,8 @@
 
 The samples are kept verbatim in ``tests/fixtures/packets`` (sources in SOURCES.md): lowercase
 ``en-us``, an offset above 2**53, ``…`` inside base64, ``final`` as well as ``Final``, and the
-preview fields (``sentimentAnalysisResult``, ``languageIdentified``) the parser leaves aside.
+preview fields (``sentimentAnalysisResult``, ``languageIdentified``; the metadata's ``locales``,
+``enableSentimentAnalysis``, ``piiRedactionOptions``), which come through.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def test_sample_parses_with_its_values(text: str) -> None:
         words = body.get("words") or []
         assert [w.text for w in packet.words] == [w["text"] for w in words]
         assert [w.offset for w in packet.words] == [w.get("offset", 0) for w in words]
+        assert packet.sentiment == (body.get("sentimentAnalysisResult") or {}).get("sentiment")
+        assert packet.language == body.get("languageIdentified")
     elif isinstance(packet, TranscriptionMetadata):
         assert packet.subscription_id == body["subscriptionId"]
         assert packet.locale == body["locale"]  # as sent: the docs' "en-us" stays lowercase
@@ -83,6 +86,9 @@ def test_sample_parses_with_its_values(text: str) -> None:
         assert packet.correlation_id == body["correlationId"]
         model = body.get("speechRecognitionModelEndpointId") or body.get("speechModelEndpointId")
         assert packet.speech_model_endpoint_id == model
+        assert packet.locales == tuple(body.get("locales") or ())
+        assert packet.sentiment_analysis == body.get("enableSentimentAnalysis")
+        assert packet.pii_redaction == (body.get("piiRedactionOptions") or {}).get("enable")
     elif isinstance(packet, AudioMetadata):
         assert (packet.subscription_id, packet.encoding) == (
             body["subscriptionId"],
@@ -131,3 +137,14 @@ def test_both_spellings_of_final_and_an_intermediate_without_words() -> None:
     assert intermediate.result_status is ResultStatus.INTERMEDIATE
     assert intermediate.words == ()
     assert intermediate.confidence is None
+
+
+def test_the_preview_fields_of_the_samples_come_through() -> None:
+    found = {}
+    for p in SAMPLES:
+        packet = parse_packet(p.values[0])
+        if isinstance(packet, TranscriptionData) and packet.sentiment:
+            found[str(p.id).split(":")[0]] = (packet.sentiment, packet.language)
+    # The JS SDK's test sample and the docs' AI preview sample.
+    assert found["azure-sdk-for-js.streamingData.spec"] == ("neutral", "en-US")
+    assert found["azure-docs.real-time-transcription-java.ai-preview"] == ("neutral", None)

@@ -166,7 +166,14 @@ def _mutate(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("utterances.1.speaker", "4:+19999", "utterances[1]: speaker '4:+19999' is not one"),
         ("utterances.0.confidance", 0.5, "utterances[0]: unknown field 'confidance'"),
         ("utterances.0.confidence", 1.5, "field 'confidence' must be between 0 and 1"),
-        ("utterances.0.text", {"es-ES": "Hola"}, "no text for the default locale en-US"),
+        (
+            "utterances.0.text",
+            {"es-ES": "Hola", "fr-FR": "Salut"},
+            "no text for the default locale en-US",
+        ),
+        ("utterances.0.language", "fr-FR", "'language' is fr-FR, but the utterance has no fr-FR"),
+        ("utterances.0.language", "french", "'french' is not a locale with a region"),
+        ("utterances.0.sentiment", "angry", "'sentiment' is one of positive, negative, neutral"),
         ("utterances.0.text", {"english": "Hi"}, "'english' is not a locale with a region"),
         ("utterances.0.text", "  ...  ", "must be a string with words in it"),
         ("utterances.0.start", "soon", "field 'start' must be a number, got a string"),
@@ -361,3 +368,41 @@ def test_a_wav_for_the_dialled_party_replaces_the_customer_and_their_script(
     (caller,) = [p for p in cast.participants if p.raw_id == "4:+15550100"]
     assert caller.audio == tmp_path / "caller.wav"
     assert caller.role == "customer"
+
+
+def test_an_utterance_says_which_language_it_is_spoken_in_and_its_sentiment(
+    tmp_path: Path,
+) -> None:
+    doc = _doc()
+    doc["utterances"][0].update(
+        {
+            "text": {"en-US": "How can I help?", "es-ES": "¿En qué puedo ayudar?"},
+            "language": "es-es",
+        }
+    )
+    doc["utterances"][1]["sentiment"] = "Negative"
+    doc["utterances"].append({"speaker": AGENT, "text": {"fr-FR": "Bien sûr."}})
+    doc["utterances"].append(
+        {"speaker": CALLER, "text": {"en-US": "Thanks.", "de-DE": "Danke."}, "gap": 0.5}
+    )
+    s = load_scenario(_write(tmp_path, doc, "languages.json"))
+    asked, wrong, french, thanks = s.utterances
+    assert asked.spoken_language(s.default_locale) == "es-ES"  # as given (canonical)
+    assert french.spoken_language(s.default_locale) == "fr-FR"  # its only text
+    assert thanks.spoken_language(s.default_locale) == "en-US"  # the default
+    assert (wrong.sentiment, asked.sentiment) == ("negative", None)
+
+
+def test_the_shipped_scenarios_show_sentiment_languages_and_personal_data() -> None:
+    support = load_scenario("support-call")
+    customer = next(p.raw_id for p in support.participants if p.role == "customer")
+    said = [u for u in support.utterances if u.speaker == customer]
+    assert [u.sentiment for u in said[:3]] == ["negative"] * 3  # a streak, from the start
+    assert any(u.sentiment == "positive" for u in said)
+    texts = " ".join(u.text["en-US"] for u in support.utterances)
+    assert "4111 1111 1111 1111" in texts
+    assert "@example.com" in texts
+    assert "cancel my account" in texts
+    multilingual = load_scenario("multilingual")
+    spoken = {u.spoken_language(multilingual.default_locale) for u in multilingual.utterances}
+    assert spoken == {"en-US", "fr-FR", "de-DE"}

@@ -540,3 +540,93 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 
 def test_a_text_frame_with_a_bom_parses() -> None:
     assert parse_packet("\ufeff" + json.dumps(DATA)) == parse_packet(json.dumps(DATA))
+
+
+# --- the preview fields: sentiment and the identified language ---------------------------------
+
+
+def _final(**extra: Any) -> str:
+    body = {**DATA["transcriptionData"], **extra}
+    return json.dumps({"kind": "TranscriptionData", "transcriptionData": body})
+
+
+def test_a_final_without_the_preview_fields_has_neither() -> None:
+    packet = parse_packet(json.dumps(DATA))
+    assert isinstance(packet, TranscriptionData)
+    assert (packet.sentiment, packet.language) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentiment", "language"),
+    [
+        (
+            {"sentimentAnalysisResult": {"sentiment": "neutral"}, "languageIdentified": "en-US"},
+            "neutral",
+            "en-US",
+        ),
+        ({"sentimentAnalysisResult": {"sentiment": "Negative"}}, "negative", None),
+        ({"sentimentAnalysisResult": {"Sentiment": "MIXED"}}, "mixed", None),
+        ({"sentimentAnalysisResult": "positive"}, "positive", None),  # a bare string
+        ({"sentimentAnalysisResult": {"sentiment": " Furious "}}, "Furious", None),  # kept
+        ({"sentimentAnalysisResult": {"sentiment": ""}}, None, None),
+        ({"sentimentAnalysisResult": {"score": 0.2}}, None, None),
+        ({"sentimentAnalysisResult": 3}, None, None),
+        ({"languageIdentified": "es-es"}, None, "es-es"),  # as sent: the model canonicalises
+        ({"languageIdentified": ""}, None, None),
+        ({"languageIdentified": 7}, None, None),
+        ({"SentimentAnalysisResult": {"sentiment": "positive"}}, "positive", None),
+        ({"LANGUAGEIDENTIFIED": "fr-FR"}, None, "fr-FR"),
+    ],
+)
+def test_the_preview_fields_in_any_case_unknown_values_kept(
+    fields: dict[str, Any], sentiment: str | None, language: str | None
+) -> None:
+    packet = parse_packet(_final(**fields))
+    assert isinstance(packet, TranscriptionData)
+    assert (packet.sentiment, packet.language) == (sentiment, language)
+    assert packet.text == DATA["transcriptionData"]["text"]
+
+
+def test_the_preview_fields_on_the_validating_path_too() -> None:
+    # Non-ASCII text takes the validating path; the fields come through the same.
+    frame = _final(
+        text="¿Dónde está?",
+        sentimentAnalysisResult={"sentiment": "neutral"},
+        languageIdentified="es-ES",
+    )
+    packet = parse_packet(frame)
+    assert isinstance(packet, TranscriptionData)
+    assert (packet.text, packet.sentiment, packet.language) == ("¿Dónde está?", "neutral", "es-ES")
+
+
+def test_an_intermediate_can_carry_the_identified_language() -> None:
+    body = {
+        "text": "hola",
+        "format": "display",
+        "offset": 1,
+        "duration": 2,
+        "participantRawID": "4:+15550100",
+        "resultStatus": "Intermediate",
+        "languageIdentified": "es-ES",
+    }
+    packet = parse_packet(json.dumps({"kind": "TranscriptionData", "transcriptionData": body}))
+    assert isinstance(packet, TranscriptionData)
+    assert packet.language == "es-ES"
+
+
+def test_metadata_says_what_the_service_does_beyond_transcribing() -> None:
+    body = {
+        **METADATA["transcriptionMetadata"],
+        "locales": ["en-US", "es-ES", 5, ""],
+        "enableSentimentAnalysis": True,
+        "piiRedactionOptions": {"enable": False, "redactionType": "MaskWithCharacter"},
+    }
+    packet = parse_packet(
+        json.dumps({"kind": "TranscriptionMetadata", "transcriptionMetadata": body})
+    )
+    assert isinstance(packet, TranscriptionMetadata)
+    assert packet.locales == ("en-US", "es-ES")
+    assert (packet.sentiment_analysis, packet.pii_redaction) == (True, False)
+    plain = parse_packet(json.dumps(METADATA))
+    assert isinstance(plain, TranscriptionMetadata)
+    assert (plain.locales, plain.sentiment_analysis, plain.pii_redaction) == ((), None, None)

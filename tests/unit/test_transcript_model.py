@@ -620,3 +620,33 @@ def test_state_markers_show_transitions_once(transcript: Transcript) -> None:
         (7, "note"),
         (8, "note"),
     ]
+
+
+def test_a_final_records_its_identified_language_and_sentiment() -> None:
+    t = Transcript(call_started_at=T0, locale="en-US")
+
+    def apply(text: str, start: float, final: bool, **preview: Any) -> Phrase:
+        body = json.loads(frame(PHONE, text, start, final=final))
+        body["transcriptionData"].update(preview)
+        packet = parse_packet(json.dumps(body))
+        assert isinstance(packet, TranscriptionData)
+        change = t.apply_packet(packet, received_at=T0 + start + 1)
+        assert change is not None
+        return change.phrase
+
+    hypothesis = apply("hola", 1.0, False, languageIdentified="es-es")
+    assert (hypothesis.language, hypothesis.sentiment) == (None, None)  # Finals only
+    final = apply(
+        "Hola, buenas.",
+        1.0,
+        True,
+        languageIdentified="es-es",
+        sentimentAnalysisResult={"sentiment": "Positive"},
+    )
+    assert final is hypothesis  # settled in place
+    assert (final.language, final.sentiment) == ("es-ES", "positive")
+    assert final.locale == "en-US"  # the locale in force is another thing
+    odd = apply("Mm.", 5.0, True, languageIdentified="Klingon", sentimentAnalysisResult="wry")
+    assert (odd.language, odd.sentiment) == ("Klingon", "wry")  # kept as sent
+    plain = apply("Okay.", 9.0, True)
+    assert (plain.language, plain.sentiment) == (None, None)
