@@ -151,6 +151,8 @@ async def _post(desk: Desk, url: str, body: Any, headers: dict[str, str] | None 
 CALLBACK_FORGERIES = [
     pytest.param("a", "b", None, "misrouted", id="the-other-call-in-the-body"),
     pytest.param("a", "a", "b", "misrouted", id="the-other-call-in-the-header"),
+    pytest.param("a", "a", "unknown", "misrouted", id="an-unknown-call-in-the-header"),
+    pytest.param("a", "a", "ended", "misrouted", id="an-ended-call-in-the-header"),
     pytest.param("a", "unknown", None, "misrouted", id="an-unknown-call-on-a-live-url"),
     pytest.param("a", "ended", None, "misrouted", id="an-ended-call-on-a-live-url"),
     pytest.param("ended", "b", None, "misrouted", id="a-live-call-on-an-ended-url"),
