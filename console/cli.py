@@ -268,7 +268,12 @@ def _check(args: argparse.Namespace) -> None:
     if args.command == "run":
         args.format = check_output(parser, args.out, args.format)
         if args.switch_locale and not args.target:
-            fail(parser, "--switch-locale", "a call joined in progress keeps its language")
+            fail(
+                parser,
+                "--switch-locale",
+                "a call joined in progress keeps its language (the service refuses to change "
+                "it); choose it with --locale",
+            )
         for code, at in args.switch_locale:
             if at >= args.duration:
                 fail(parser, "--switch-locale", f"{code}@{at:g}s is after the call's end "

@@ -185,11 +185,17 @@ async def _drive(
         await _until_call_time(session, call_time, at)
         await session.set_locale(locale)
     await _until_call_time(session, call_time, args.duration)
+    await end_call(session)
+
+
+async def end_call(session: CallSession) -> None:
+    """Stop transcribing and leave: a call this run placed ends for everyone; a call it joined
+    in progress is someone else's, and goes on without it."""
     if session.state.call is CallState.CONNECTED:
         if session.state.transcription is TranscriptionState.ACTIVE:
             await session.stop_transcription()
             await _wait(session, lambda s: s.transcription is not TranscriptionState.STOPPING, 30)
-        await session.hang_up()
+        await session.hang_up(for_everyone=not session.state.joined)
         await _wait(session, lambda s: s.call is not CallState.DISCONNECTING, 30)
     elif session.state.last_error:
         raise RunFailed(session.state.last_error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from console.acs.intelligence import IntelligenceSettings
 from console.acs.streaming import Packet, TranscriptionMetadata
 from console.call.watchdog import CALL_CHECK_INTERVAL_S
 from console.config import EventGridSecret, EventGridSecretStore, Profile
-from console.listener.callbacks import CallbackServer
-from console.listener.common import url_host
+from console.listener.callbacks import CallbackAddress, CallbackServer
+from console.listener.common import LogLimiter, url_host
 from console.listener.websocket import StreamConnection, TranscriptServer
 from console.logs import register_connection_string, register_secret
 from console.session import CallSession
@@ -48,6 +48,10 @@ class RuntimeStats:
     events_received: int
     audio_packets: int = 0
     audio_streams_open: int = 0
+    # Input dropped at routing: naming another call than the one its URL is for, or a call
+    # this console does not hold (an ended one, an unknown one). Never applied to any call.
+    misrouted: int = 0
+    unrouted: int = 0
 
 
 class _PublicEndpoints:
@@ -161,7 +165,10 @@ class ConsoleRuntime:
         self.unrouted_events = 0  # events for no session of this console (counted, dropped)
         self.unrouted_packets = 0
         self.misrouted = 0  # input naming another call than the one its URL is for (dropped)
-        self._refused_streams: set[int] = set()
+        self._streams: dict[int, CallSession] = {}  # open streams, by the session they feed
+        self._refused_streams: dict[int, str] = {}  # refused streams: why (MISROUTED, UNROUTED)
+        self._unnamed: set[int] = set()  # streams naming no call yet (until their metadata)
+        self._log = LogLimiter(log)  # forged input must not flood the log
         self._by_call: dict[str, CallSession] = {}
         self.incoming_calls: Signal[IncomingCall] = Signal("incoming calls")
         self._started = False
@@ -235,6 +242,10 @@ class ConsoleRuntime:
         self._sessions.pop(session.id, None)
         for ccid in [k for k, v in self._by_call.items() if v is session]:
             del self._by_call[ccid]
+        # Its streams still open feed no call any more: what they bring is counted, not used.
+        for conn_id in [k for k, v in self._streams.items() if v is session]:
+            del self._streams[conn_id]
+            self._refused_streams[conn_id] = UNROUTED
 
     def on_incoming_call(self, callback: Callable[[IncomingCall], None]) -> Callable[[], None]:
         return self.incoming_calls.connect(callback)
@@ -285,52 +296,62 @@ class ConsoleRuntime:
             events_received=cb.events_total,
             audio_packets=audio,
             audio_streams_open=audio_streams,
+            misrouted=self.misrouted,
+            unrouted=self.unrouted_events + self.unrouted_packets,
         )
 
     # --- routing ------------------------------------------------------------------------------
+    # Input names its call up to three ways: the URL the console gave the service for that call
+    # (``?session=…``), the service's ``x-ms-call-connection-id`` header, and the call connection
+    # id inside it (an event's ``callConnectionId``, a stream's metadata). A valid token proves
+    # the sender is the service, not which call it means: input is applied only when every name
+    # it gives is the same live call. Otherwise it is dropped and counted, never applied to
+    # another call: ``misrouted`` when its names disagree (or name a live call on the URL of
+    # one that is gone), ``unrouted`` when it names no call this console holds.
 
-    def _session_for(self, query: Mapping[str, str] | None, ccid: str | None) -> CallSession | None:
-        if query:
-            session = self._sessions.get(query.get("session", ""))
-            if session is not None:
-                own = session.state.call_connection_id
-                if ccid and own and ccid != own:
-                    # The URL names one call, the service's header another: apply to neither.
-                    self.misrouted += 1
-                    log.warning("refused input naming call %s on call %s's URL", ccid, own)
-                    return None
-                return session
-        if ccid:
-            session = self._by_call.get(ccid)
-            if session is not None:
-                return session
-        return None
+    def _route(self, named: str | None, ccid: str | None) -> CallSession | str:
+        """The session input named ``named`` (a session id) and ``ccid`` belongs to, or why
+        none: MISROUTED or UNROUTED."""
+        owner = self._by_call.get(ccid) if ccid else None
+        if not named:
+            return owner if owner is not None else UNROUTED
+        session = self._sessions.get(named)
+        if session is None:  # a call that is gone (or never was) on this console
+            return MISROUTED if owner is not None else UNROUTED
+        own = session.state.call_connection_id
+        if ccid and ((own and ccid != own) or (owner is not None and owner is not session)):
+            return MISROUTED
+        return session
 
-    def _on_events(self, events: list[CallEvent], query: Mapping[str, str] | None = None) -> None:
+    def _on_events(self, events: list[CallEvent], address: CallbackAddress) -> None:
         for event in events:
-            session = self._session_for(query, event.call_connection_id)
-            if session is None and event.operation_context:
-                ctx = event.operation_context
-                if ctx.startswith("console:"):
-                    session = self._sessions.get(ctx.split(":", 1)[1])
-            if session is None:
-                self._unrouted(event, query)
-                continue
-            if event.call_connection_id:
-                self._by_call.setdefault(event.call_connection_id, session)
-            session.handle_events([event])
+            ccid = event.call_connection_id
+            header = address.call_connection_id
+            named = address.query.get("session") or _context_session(event)
+            target: CallSession | str = MISROUTED
+            if not (header and ccid and header != ccid):
+                target = self._route(named, ccid or header)
+            if isinstance(target, CallSession):
+                if ccid:
+                    self._by_call.setdefault(ccid, target)
+                target.handle_events([event])
+            elif target == MISROUTED:
+                self.misrouted += 1
+                self._log.warning(
+                    "misrouted-event",
+                    "refused event %s naming call %s (header %s) on the URL of session %s",
+                    event.type, ccid, header, named,
+                )  # fmt: skip
+            else:
+                self._unrouted(event, named)
 
-    def _unrouted(self, event: CallEvent, query: Mapping[str, str] | None) -> None:
+    def _unrouted(self, event: CallEvent, named: str | None) -> None:
         """An event for no session: counted and logged, never applied to another call. A call
         this console placed whose session is gone (its setup failed, the operator moved on)
         connecting after all is hung up, not left running."""
         self.unrouted_events += 1
         ccid = event.call_connection_id
-        log.warning("event %s for an unknown call %s", event.type, ccid)
-        named = (query or {}).get("session", "")
-        context = event.operation_context or ""
-        if context.startswith("console:"):
-            named = named or context.split(":", 1)[1]
+        self._log.warning("unrouted-event", "event %s for an unknown call %s", event.type, ccid)
         # A session of this console that is gone (never a live one: that would be misrouting).
         ours = bool(named) and named not in self._sessions
         if isinstance(event, CallConnected) and ours and ccid:
@@ -348,33 +369,74 @@ class ConsoleRuntime:
     def _on_incoming_call(self, incoming: IncomingCall) -> None:
         self.incoming_calls.emit(incoming)
 
-    # PacketSink for the transcript server
+    # PacketSink for the transcript server. A stream is routed once, when it opens (one that
+    # names no call then, by its metadata); metadata naming another call refuses the rest of
+    # it. Whichever session was told a stream opened is told it closed (or was refused), so no
+    # stream is left counted as open.
     def stream_opened(self, conn: StreamConnection) -> None:
-        session = self._session_for(conn.query, conn.call_connection_id)
+        named, ccid = conn.query.get("session"), conn.call_connection_id
+        if not named and not ccid:
+            self._unnamed.add(conn.id)  # older or proxied streams name the call in metadata
+            return
+        self._open_stream(conn, self._route(named, ccid), ccid)
+
+    def _open_stream(self, conn: StreamConnection, target: CallSession | str, ccid: Any) -> None:
+        if isinstance(target, CallSession):
+            self._streams[conn.id] = target
+            target.stream_opened(conn)
+        else:
+            self._refuse_stream(conn, target, ccid)
+
+    def _refuse_stream(self, conn: StreamConnection, why: str, ccid: str | None) -> None:
+        self._refused_streams[conn.id] = why
+        session = self._streams.pop(conn.id, None)
         if session is not None:
-            session.stream_opened(conn)
+            session.stream_closed(conn)
+        self._log.warning(
+            f"{why}-stream",
+            "refused %s stream %d naming call %s on the URL of session %s (%s)",
+            conn.kind, conn.id, ccid, conn.query.get("session"), why,
+        )  # fmt: skip
 
     def packet(self, conn: StreamConnection, frame: str, packet: Packet) -> None:
-        if conn.id in self._refused_streams:
-            self.misrouted += 1
-            return
-        session = self._session_for(conn.query, conn.call_connection_id)
-        if session is None:
-            self.unrouted_packets += 1
+        if conn.id in self._unnamed and isinstance(packet, TranscriptionMetadata):
+            self._unnamed.discard(conn.id)
+            ccid = packet.call_connection_id or None
+            self._open_stream(conn, self._route(None, ccid), ccid)
+        why = self._refused_streams.get(conn.id)
+        session = self._streams.get(conn.id)
+        if why is not None or session is None:
+            if (why or UNROUTED) == MISROUTED:
+                self.misrouted += 1
+            else:
+                self.unrouted_packets += 1
             return
         if isinstance(packet, TranscriptionMetadata):
-            own = session.state.call_connection_id
             named = packet.call_connection_id
-            if named and own and named != own:
+            owner = self._by_call.get(named) if named else None
+            own = session.state.call_connection_id
+            if named and ((own and named != own) or (owner is not None and owner is not session)):
                 # A stream that says it carries another call's transcript: none of it is used.
-                self._refused_streams.add(conn.id)
+                self._refuse_stream(conn, MISROUTED, named)
                 self.misrouted += 1
-                log.warning("refused a transcript stream of call %s on call %s", named, own)
                 return
         session.handle_packet(frame, packet)
 
     def stream_closed(self, conn: StreamConnection, code: int | None, reason: str) -> None:
-        self._refused_streams.discard(conn.id)
-        session = self._session_for(conn.query, conn.call_connection_id)
+        self._unnamed.discard(conn.id)
+        self._refused_streams.pop(conn.id, None)
+        session = self._streams.pop(conn.id, None)
         if session is not None:
             session.stream_closed(conn)
+
+
+MISROUTED = "misrouted"
+UNROUTED = "unrouted"
+
+
+def _context_session(event: CallEvent) -> str | None:
+    """The session an event's operation context names (``console:<id>``, set at call setup)."""
+    context = event.operation_context or ""
+    if not context.startswith("console:"):
+        return None
+    return context.split(":", 1)[1] or None

@@ -1,7 +1,9 @@
 """The HTTP receiver for ACS callback events and Event Grid deliveries (aiohttp).
 
 - ``POST /api/callbacks/{secret}``: a JSON array of CloudEvents from ACS, authenticated by the
-  URL secret and the ACS bearer JWT.
+  URL secret and the ACS bearer JWT. The URL's query and an ``x-ms-call-connection-id`` header
+  go to the consumer with the events (:class:`CallbackAddress`): a valid token proves the
+  sender is the service, not which call the events are for, so the consumer checks that too.
 - ``POST /api/eventgrid/{secret}``: Event Grid deliveries, authenticated by their own URL secret
   only (Event Grid does not send the ACS JWT; the secret outlives restarts, as the subscription
   does). Either schema: the Event Grid schema (a JSON array; the ``SubscriptionValidationEvent``
@@ -22,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
@@ -63,10 +67,21 @@ EVENTGRID_PATH = "/api/eventgrid"
 _ORIGIN = re.compile(r"^(\*|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$")
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackAddress:
+    """What a callback POST says about the call it is for, besides its events' own ids: the
+    callback URL's query (the console names each call's URL, ``?session=…``) and the
+    ``x-ms-call-connection-id`` header (when sent exactly once). The consumer routes by them."""
+
+    query: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    call_connection_id: str | None = None
+
+
 class CallbackServer:
     """Embedded aiohttp server for callback events and Event Grid incoming calls.
 
-    ``on_events`` gets each delivery's events (in order, one call per POST);
+    ``on_events`` gets each delivery's events (in order, one call per POST) and the
+    :class:`CallbackAddress` they came to;
     ``on_incoming_call`` gets each ``IncomingCall``. Both run on the loop after the response
     was sent; exceptions are counted and logged. ``verifier=None`` switches the callback JWT
     check off (URL secret only) and is logged; pass it explicitly. ``eventgrid_secret`` is the
@@ -76,7 +91,7 @@ class CallbackServer:
     def __init__(
         self,
         *,
-        on_events: Callable[[list[CallEvent]], None],
+        on_events: Callable[[list[CallEvent], CallbackAddress], None],
         on_incoming_call: Callable[[IncomingCall], None],
         secret: str,
         verifier: JwtVerifier | None,
@@ -254,7 +269,12 @@ class CallbackServer:
         c = self._counters
         for event in events:
             bump(c.events, event.type or "unknown")
-        work = partial(self._deliver, self._on_events, events) if events else None
+        # A repeated header is ambiguous: treated as missing (as the WebSocket listener does).
+        named = request.headers.getall("x-ms-call-connection-id", [])
+        address = CallbackAddress(
+            MappingProxyType(dict(request.query)), (named[0] or None) if len(named) == 1 else None
+        )
+        work = partial(self._deliver, partial(self._on_events, events), address) if events else None
         return await self._respond_then(request, web.Response(status=200), work)
 
     async def _probe(self, request: web.Request) -> web.Response:

@@ -1,9 +1,10 @@
 """The calls the window holds: every session from placing (or answering, or joining) until the
 operator closes it, which one is in view, each one's event log and whether it has news.
 
-A call out of view costs no painting: only its notices are kept, and a new Final or a failure
-just sets its unread mark. The window binds the call in view to its widgets (``current_changed``)
-and repaints a row of the call list when ``entry_changed`` says so.
+A call out of view costs no painting: only its notices are kept, and a new Final, a warning or
+a failure (the call ending, its transcription failing) just sets its unread mark. The window
+binds the call in view to its widgets (``current_changed``) and repaints a row of the call list
+when ``entry_changed`` says so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from console.acs.identifiers import short_label
-from console.call.state import CallState, Notice, SessionState
+from console.call.state import CallState, Notice, SessionState, TranscriptionState
 from console.session import CallSession
 
 MAX_NOTICES = 2000  # per call: an all-day call must not grow without limit
@@ -51,6 +52,14 @@ class CallEntry:
         return self.session.transcript.call_started_at or self.created_at
 
 
+def _went_wrong(before: SessionState, after: SessionState) -> bool:
+    """A change an operator looking at another call must hear of: the call ended or failed (the
+    other party hung up, it was lost), or its transcription failed."""
+    ended = before.call.live and after.call in (CallState.DISCONNECTED, CallState.FAILED)
+    failed = TranscriptionState.FAILED
+    return ended or (after.transcription is failed and before.transcription is not failed)
+
+
 class CallBook(QObject):
     current_changed = Signal(object)  # the CallEntry in view, or None
     entry_changed = Signal(object)  # a CallEntry whose row (state, unread mark) changed
@@ -68,7 +77,12 @@ class CallBook(QObject):
         self._numbers += 1
         entry = CallEntry(session, self._numbers, time.time())
 
-        def on_state(_state: SessionState) -> None:
+        last = [session.state]
+
+        def on_state(state: SessionState) -> None:
+            before, last[0] = last[0], state
+            if entry is not self.current and _went_wrong(before, state):
+                self._mark(entry)
             self.entry_changed.emit(entry)
 
         def on_notice(notice: Notice) -> None:
@@ -76,7 +90,7 @@ class CallBook(QObject):
             del entry.notices[:-MAX_NOTICES]
             if entry is self.current:
                 self.notice_shown.emit(notice)
-            elif notice.level == "error":
+            elif notice.level in ("warning", "error"):
                 self._mark(entry)
 
         def on_final(_packet: object) -> None:

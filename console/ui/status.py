@@ -96,11 +96,19 @@ class ConsoleStatusBar(QStatusBar):
             return
         rejected = stats.packets_rejected
         auth = getattr(stats, "auth_rejected", 0)
-        self.packets.setText(f"Packets {stats.packets_received:,} · rejected {rejected + auth:,}")
+        misrouted = getattr(stats, "misrouted", 0)
+        unrouted = getattr(stats, "unrouted", 0)
+        text = f"Packets {stats.packets_received:,} · rejected {rejected + auth:,}"
+        if misrouted or unrouted:  # rare, and worth a look: said only when it happened
+            text += f" · not for these calls {misrouted + unrouted:,}"
+        self.packets.setText(text)
         self.packets.setToolTip(
             f"Transcript packets received: {stats.packets_received:,}\n"
             f"Unusable packets: {rejected:,}\n"
             f"Connections or callbacks refused (bad token or secret): {auth:,}\n"
+            f"Packets or events naming another call than their address (dropped): "
+            f"{misrouted:,}\n"
+            f"Packets or events for no call of this console (dropped): {unrouted:,}\n"
             f"Open transcript streams: {getattr(stats, 'streams_open', 0)}\n"
             f"Callback events received: {getattr(stats, 'events_received', 0):,}"
         )

@@ -17,6 +17,7 @@ import pytest
 from console.acs.auth import JwtVerifier, new_url_secret
 from console.acs.events import CallEvent, IncomingCall, TranscriptionFailed
 from console.listener import CallbackServer, ListenerError
+from console.listener.callbacks import CallbackAddress
 from tests.integration.jwt_tools import JwksServer, hmac_token, signing_key, unsigned_token
 
 CALL = "401f3500-7e2a-4c11-9b0e-1a2b3c4d5e6f"
@@ -103,11 +104,13 @@ INCOMING = [
 class Consumers:
     def __init__(self) -> None:
         self.deliveries: list[list[CallEvent]] = []
+        self.addresses: list[CallbackAddress] = []
         self.calls: list[IncomingCall] = []
         self.on_events_hook: Callable[[list[CallEvent]], None] = lambda events: None
 
-    def on_events(self, events: list[CallEvent]) -> None:
+    def on_events(self, events: list[CallEvent], address: CallbackAddress) -> None:
         self.deliveries.append(events)
+        self.addresses.append(address)
         self.on_events_hook(events)
 
     def on_incoming_call(self, call: IncomingCall) -> None:
@@ -206,6 +209,9 @@ async def test_callback_events_delivered_in_order(
     assert failed.result is not None
     assert (failed.result.code, failed.result.sub_code) == (400, 8523)
     assert failed.raw == FAILED  # as received, for the journal
+    # Where they were sent goes with them, for the consumer to route by.
+    assert dict(consumers.addresses[0].query) == {"callerId": "+15550100", "guid": "g-1"}
+    assert consumers.addresses[0].call_connection_id is None
     stats = server.stats
     assert dict(stats.events) == {"CallConnected": 1, "TranscriptionFailed": 1}
     assert (stats.requests, stats.accepted, stats.auth_rejected) == (1, 1, 0)

@@ -494,7 +494,7 @@ async def test_emulator_call_reaches_listeners_with_verified_tokens(
     async with (
         JwtVerifier(settings) as verifier,
         CallbackServer(
-            on_events=events.extend,
+            on_events=lambda delivered, _address: events.extend(delivered),
             on_incoming_call=lambda call: None,
             secret=secret,
             verifier=verifier,

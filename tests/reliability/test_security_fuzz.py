@@ -142,7 +142,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         secret = new_url_secret()
         holder: dict[str, Edge] = {}
         callbacks = CallbackServer(
-            on_events=lambda events: holder["edge"].session.handle_events(events),
+            on_events=lambda events, _address: holder["edge"].session.handle_events(events),
             on_incoming_call=lambda call: holder["edge"].incoming.append(call),
             secret=secret,
             verifier=verifier,
