@@ -204,8 +204,17 @@ class CallControls(QFrame):
         self.target.blockSignals(False)
         self.target.setEditText(text)
 
-    def set_call_state(self, state: CallState, connected_at: float | None) -> None:
+    def set_call_state(
+        self, state: CallState, connected_at: float | None, *, joined: bool = False
+    ) -> None:
         self._call_state = state
+        # A joined call is someone else's: hanging up leaves it, and it goes on for the others.
+        self.hang_up_button.setText("Leave" if joined else "Hang up")
+        self.hang_up_button.setToolTip(
+            "Leave the call; it goes on for the others (Ctrl+Shift+H)"
+            if joined
+            else "End the call for everyone (Ctrl+Shift+H)"
+        )
         self._connected_at = connected_at
         self.state_label.setText(STATE_TEXT[state])
         colour = {

@@ -105,7 +105,8 @@ class CallDesk(QObject):
     def hang_up(self) -> None:
         s = self.session
         if s is not None and s.state.call.live:
-            self._w.spawn(s.hang_up(), "hang-up")
+            # A joined call is left, not ended: it goes on for the people on it.
+            self._w.spawn(s.hang_up(for_everyone=not s.state.joined), "hang-up")
 
     def hold(self, raw_id: str, on_hold: bool) -> None:
         s = self.session

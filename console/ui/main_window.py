@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
             has_runtime=self.runtime is not None,
             finals_shown=shown.final_count if shown is not None else 0,
         )
-        self.call_controls.set_call_state(v.call, v.connected_at)
+        self.call_controls.set_call_state(v.call, v.connected_at, joined=state.joined)
         self.transcription.set_state(
             v.transcription,
             can_start=v.can_start,

@@ -250,3 +250,10 @@ async def test_supervisor_joins_a_call_in_progress_and_its_language_is_fixed(
         assert not combo.isEnabled()
         assert "joined" in combo.toolTip()
         assert combo.locale() == "en-US"
+        # It is someone else's call: the operator leaves it, and it goes on.
+        leave = w.call_controls.hang_up_button
+        assert leave.text() == "Leave"
+        assert "goes on" in leave.toolTip()
+        qtbot.mouseClick(leave, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: joined.state.call is CallState.DISCONNECTED, what="left")
+        assert w.call_controls.hang_up_button.text() == "Leave"
