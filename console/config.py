@@ -117,6 +117,7 @@ class Preferences:
     # do (0: never). See console/transcript/alerts.py.
     alert_phrases: list[str] = field(default_factory=_default_alert_phrases)
     negative_streak: int = 3
+    alert_sound: bool = False  # the system's alert sound with each alert, in the window
     # Call intelligence by the service (its preview api-version, only when one is on): the
     # languages to identify among (none: off), a sentiment per Final, personal data masked by
     # the service before it sends the text.

@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from console.acs.identifiers import short_label
 from console.call.state import CallState, Notice, SessionState, TranscriptionState
 from console.session import CallSession
+from console.transcript.alerts import Alert
+from console.ui.formatting import clock
 
 MAX_NOTICES = 2000  # per call: an all-day call must not grow without limit
 
@@ -60,11 +62,21 @@ def _went_wrong(before: SessionState, after: SessionState) -> bool:
     return ended or (after.transcription is failed and before.transcription is not failed)
 
 
+def alert_notice(session: CallSession, alert: Alert) -> Notice:
+    """An alert for the event log: what was said, by whom, when (only ever on screen: notices
+    made here are not logged, and logs never hold transcript text)."""
+    who = session.transcript.participant(alert.raw_id)
+    name = who.display_name if who is not None else alert.raw_id
+    text = f"{name} at {clock(alert.at)}: “{alert.text}”"
+    return Notice(time.time(), "warning", f"Alert: {alert.rule}", text)
+
+
 class CallBook(QObject):
     current_changed = Signal(object)  # the CallEntry in view, or None
     entry_changed = Signal(object)  # a CallEntry whose row (state, unread mark) changed
     entries_changed = Signal()  # a call was added or removed
     notice_shown = Signal(object)  # a Notice for the event log (the call in view's, or global)
+    alert_raised = Signal(object, object)  # CallEntry, Alert (before its Final is painted)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,7 +109,18 @@ class CallBook(QObject):
             if entry is not self.current:
                 self._mark(entry)
 
-        entry.undo = session.subscribe(on_state, on_notice, on_final)
+        def on_alert(alert: Alert) -> None:
+            on_notice(alert_notice(session, alert))
+            self.alert_raised.emit(entry, alert)
+
+        undo_alerts = session.alerts.connect(on_alert)
+        undo_rest = session.subscribe(on_state, on_notice, on_final)
+
+        def undo() -> None:
+            undo_alerts()
+            undo_rest()
+
+        entry.undo = undo
         self.entries.append(entry)
         self.entries_changed.emit()
         return entry

@@ -15,11 +15,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console.acs.calls import CallLocator
 from console.acs.events import IncomingCall
 from console.acs.identifiers import typed_form
-from console.call.state import Notice, SessionError, can_change_locale
+from console.acs.intelligence import IntelligenceSettings
+from console.call.state import Notice, SessionError
 from console.privacy import delete_call_data
 from console.session import CallSession
 from console.transcript.journal import JournalError
 from console.ui.incoming import caller_text
+from console.ui.intelligence_settings import DetectLanguagesDialog
 from console.ui.join_dialog import JoinDialog
 
 if TYPE_CHECKING:
@@ -204,7 +206,56 @@ class CallDesk(QObject):
 
     def locale_allowed(self) -> tuple[bool, str]:
         s = self.session
-        return can_change_locale(s.state) if s is not None else (True, "")
+        return s.can_request_locale() if s is not None else (True, "")
+
+    # --- call intelligence ------------------------------------------------------------------
+    def intelligence(self) -> tuple[IntelligenceSettings, bool]:
+        """What the call in view asks the service for (True), or, with no live call in view,
+        what new calls will (False)."""
+        s, w = self.session, self._w
+        if s is not None and s.state.call.live:
+            return s.intelligence, True
+        return (w.runtime.intelligence if w.runtime is not None else IntelligenceSettings()), False
+
+    def set_intelligence(self, settings: IntelligenceSettings) -> None:
+        """From the transcription panel's menu: the call in view changes now (a new set of
+        languages restarts its transcription); with none, new calls (and Settings) do."""
+        w, s = self._w, self.session
+        if s is not None and s.state.call.live:
+            session = s
+
+            async def apply() -> None:
+                try:
+                    await session.set_intelligence(settings)
+                finally:
+                    w.rerender()  # the menu shows what the call really asks for now
+
+            w.spawn(apply(), "intelligence")
+            return
+        try:
+            settings = settings.checked()
+        except ValueError as exc:
+            w.statusBar().showMessage(str(exc), 8000)
+            return
+        w.prefs.detect_languages = list(settings.locales)
+        w.prefs.sentiment_analysis = settings.sentiment
+        w.prefs.service_redaction = settings.service_redaction
+        w.settings.save_prefs()
+        if w.runtime is not None:
+            w.runtime.intelligence = settings
+        w.rerender()
+
+    def detect_languages(self) -> None:
+        """Choose the languages to identify among, for the call in view (or new calls)."""
+        current, _ = self.intelligence()
+        dialog = DetectLanguagesDialog(self._w, current)
+        if dialog.exec():
+            codes = dialog.picker.codes()
+            self.set_intelligence(
+                IntelligenceSettings(
+                    codes, current.sentiment, current.service_redaction, current.end_call_summary
+                )
+            )
 
     # --- quitting ---------------------------------------------------------------------------
     def confirm_quit(self) -> bool:

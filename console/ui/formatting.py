@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QTextCharFormat
 
 from console.acs import locales
 from console.transcript.export import NOT_FINALISED
+from console.transcript.insights import shown_language
 from console.transcript.model import Transcript
 from console.transcript.redaction import redact_provisional, redact_text
 from console.transcript.timeline import Marker, MarkerKind, Phrase, describe_marker
@@ -18,6 +20,25 @@ from console.ui.phrase_view import Fragment, char_format
 
 DEFAULT_WARN = 0.75
 DEFAULT_CRITICAL = 0.5
+
+# A Final's sentiment as a shape (readable without colour) and an Okabe–Ito hue per theme
+# (light, dark); any other value the service sends is shown as "?" with the value in words.
+SENTIMENT_MARKS: dict[str, tuple[str, str, str]] = {
+    "positive": ("▲", "#0072B2", "#56B4E9"),
+    "negative": ("▼", "#C2410C", "#FF9E6B"),
+    "mixed": ("◆", "#A8467F", "#E0A3C8"),
+    "neutral": ("●", "#66717A", "#9AA5AE"),
+}
+ALERT_MARK = "⚑"
+
+
+def sentiment_shape(sentiment: str) -> str:
+    return SENTIMENT_MARKS.get(sentiment.lower(), ("?", "", ""))[0]
+
+
+def trend_text(sentiments: Sequence[str]) -> str:
+    """A speaker's last turns as shapes, oldest first ("▼ ▼ ● ▲")."""
+    return " ".join(sentiment_shape(s) for s in sentiments)
 
 
 def clock(seconds: float) -> str:
@@ -107,6 +128,8 @@ class Styler:
         colour_index: int,
         *,
         speaker: str | None = None,
+        call_locale: str | None = None,
+        alerts: Sequence[str] = (),
     ) -> list[Fragment]:
         s = self.scheme
         level = self.thresholds.level(phrase.confidence)
@@ -130,7 +153,29 @@ class Styler:
         if speaker is not None:
             frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
         frags.append(Fragment(self._shown(phrase.text), fmt))
+        frags.extend(self._marks(phrase, call_locale, alerts))
         return frags
+
+    def _marks(
+        self, phrase: Phrase, call_locale: str | None, alerts: Sequence[str]
+    ) -> list[Fragment]:
+        """After a Final: its language when not the call's, its sentiment, its alerts."""
+        marks: list[Fragment] = []
+        language = shown_language(phrase, call_locale)
+        if language:
+            tip = f"Identified language: {locales.display_name(language)} ({language})"
+            fmt = char_format(self.scheme.muted, point_delta=-1.5, tooltip=tip)
+            marks.append(Fragment(f"  {language}", fmt))
+        if phrase.sentiment:
+            shape, light, dark = SENTIMENT_MARKS.get(phrase.sentiment.lower(), ("?", "", ""))
+            colour = (dark if self.scheme.dark else light) or self.scheme.muted
+            tip = f"Sentiment: {phrase.sentiment}"
+            marks.append(Fragment(f"  {shape}", char_format(colour, tooltip=tip)))
+        for rule in alerts:
+            tip = f"Alert: {rule}"
+            fmt = char_format(self.scheme.bad, bold=True, tooltip=tip)
+            marks.append(Fragment(f"  {ALERT_MARK} {rule}", fmt))
+        return marks
 
     def abandoned(
         self, phrase: Phrase, colour_index: int, *, speaker: str | None = None

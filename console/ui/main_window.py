@@ -22,13 +22,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from console.acs.calls import CallServiceError
 from console.acs.events import IncomingCall
 from console.config import Preferences, SecretStore
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, Notice, SessionError, SessionState
+from console.transcript.alerts import Alert
 from console.ui.call_book import CallBook, CallEntry
 from console.ui.call_controls import CallControls
 from console.ui.call_desk import CallDesk
@@ -144,7 +145,14 @@ class MainWindow(QMainWindow):
 
     def _show_call(self, entry: CallEntry | None) -> None:
         session = entry.session if entry is not None else None
-        self.transcript_view.set_transcript(session.transcript if session else None)
+        if session is None:
+            self.transcript_view.set_transcript(None)
+        else:
+            self.transcript_view.set_transcript(
+                session.transcript,
+                alerts=list(session.alert_watcher.alerts),
+                insights=session.insights.snapshot,
+            )
         audio = session.audio if session is not None and session.stream_audio else None
         self.transcript_view.set_audio(audio)
         self.event_log.clear()
@@ -184,6 +192,8 @@ class MainWindow(QMainWindow):
         tc.start_requested.connect(desk.start_transcription)
         tc.stop_requested.connect(desk.stop_transcription)
         tc.locale_chosen.connect(desk.choose_locale)
+        tc.intelligence_changed.connect(desk.set_intelligence)
+        tc.detect_requested.connect(desk.detect_languages)
         self.banner.answer_requested.connect(desk.answer_call)
         self.banner.decline_requested.connect(desk.decline_call)
         missed = "{} called; the call was not answered."
@@ -200,6 +210,7 @@ class MainWindow(QMainWindow):
         book.entry_changed.connect(self._entry_changed)
         book.entries_changed.connect(lambda: self.call_dock.set_entries(book.entries, book.current))
         book.notice_shown.connect(self._show_notice)
+        book.alert_raised.connect(self._alert)
         self.call_dock.list.call_chosen.connect(book.select)
         # Focus order: target, dial pad, call, hang up, transcription, language, transcript.
         chain = (cc.target, cc.dial_button, cc.call_button, cc.hang_up_button, tc.toggle, tc.locale)
@@ -268,7 +279,9 @@ class MainWindow(QMainWindow):
             confirmed_locale=v.confirmed_locale,
             failed=v.failed,
         )
-        self.transcription.set_locale_allowed(*v.locale_allowed)
+        self.transcription.set_locale_allowed(*self.desk.locale_allowed())
+        settings, for_call = self.desk.intelligence()
+        self.transcription.set_intelligence(settings, for_call=for_call)
         self.transcript_view.set_held(state.held, holdable=v.can_hold)
         self.acts.hang_up.setEnabled(v.can_hang_up)
         self.acts.transcribe.setEnabled(v.can_toggle_transcription)
@@ -293,8 +306,16 @@ class MainWindow(QMainWindow):
     def say(self, level: str, title: str, text: str, detail: str = "") -> None:
         self.add_notice(Notice(time.time(), level, title, text, detail))
 
+    def _alert(self, entry: CallEntry, alert: Alert) -> None:
+        if entry is self.calls.current:
+            self.transcript_view.note_alert(alert)
+        if self.prefs.alert_sound:
+            QApplication.beep()
+
     def _on_tick(self) -> None:
         self.call_controls.tick()
+        if self._in_call():
+            self.transcript_view.refresh_insights()  # silences grow while nobody speaks
         self.call_dock.list.refresh()
         if self.runtime is not None:
             self.status.poll(self.runtime)

@@ -141,7 +141,14 @@ class ParticipantPane(QFrame):
         self.raw_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.raw_label.setAccessibleName("Raw id")
         self.raw_label.setToolTip(raw_id)
-        hl.addWidget(self.raw_label)
+        # The speaker's sentiment over their last turns, as shapes (hidden until there is one).
+        self.trend_label = QLabel("", self.header)
+        self.trend_label.setObjectName("SentimentTrend")
+        self.trend_label.setVisible(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.raw_label, 1)
+        bottom.addWidget(self.trend_label)
+        hl.addLayout(bottom)
         outer.addWidget(self.header)
 
         self.view = PhraseView(self)
@@ -179,6 +186,15 @@ class ParticipantPane(QFrame):
             return
         self._speaking = on
         self._paint_speaking()
+
+    def set_trend(self, sentiments: tuple[str, ...], shapes: str) -> None:
+        """The last turns' sentiments, oldest first (▲ positive, ▼ negative, ● neutral,
+        ◆ mixed)."""
+        self.trend_label.setVisible(bool(sentiments))
+        self.trend_label.setText(shapes)
+        words = ", ".join(sentiments)
+        self.trend_label.setToolTip(f"Sentiment of the last {len(sentiments)} turns: {words}")
+        self.trend_label.setAccessibleName(f"Sentiment trend: {words}")
 
     def set_held(self, held: bool, *, holdable: bool) -> None:
         """On hold (the service says so), and whether the button applies now."""

@@ -10,7 +10,6 @@ from console.call.state import (
     CallState,
     SessionState,
     TranscriptionState,
-    can_change_locale,
     can_start_transcription,
     can_stop_transcription,
 )
@@ -38,7 +37,6 @@ class WindowView:
     can_call: bool  # another call can be placed while this one goes on
     can_hang_up: bool
     can_hold: bool  # participants can be put on hold (and resumed)
-    locale_allowed: tuple[bool, str]
     can_toggle_transcription: bool
     connected_call_id: str | None  # for the participants' audio menu (emulator calls)
     health: StreamHealth
@@ -76,7 +74,6 @@ def present(
         can_call=has_runtime,
         can_hang_up=state.call in (CallState.CONNECTING, CallState.CONNECTED),
         can_hold=state.call is CallState.CONNECTED,
-        locale_allowed=can_change_locale(state),
         can_toggle_transcription=can_start[0] or can_stop[0],
         connected_call_id=state.call_connection_id if state.call is CallState.CONNECTED else None,
         health=health,

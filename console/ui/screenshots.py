@@ -21,6 +21,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QLabel
 
+from console.acs.intelligence import IntelligenceSettings
 from console.acs.streaming import (
     TICKS_PER_SECOND,
     ResultStatus,
@@ -80,6 +81,7 @@ class _DemoRuntime:
         events_received = 9
 
     profile = _Profile()
+    intelligence = IntelligenceSettings()
 
     def addresses(self) -> dict[str, str]:
         return {
@@ -94,12 +96,116 @@ class _DemoRuntime:
         return lambda: None
 
 
-def _packet(raw_id: str, text: str, start: float, final: bool, conf: float | None) -> Any:
+def _packet(
+    raw_id: str,
+    text: str,
+    start: float,
+    final: bool,
+    conf: float | None,
+    sentiment: str | None = None,
+    language: str | None = None,
+) -> Any:
     duration = int(len(text.split()) / 2.6 * TICKS_PER_SECOND)
     status = ResultStatus.FINAL if final else ResultStatus.INTERMEDIATE
     return TranscriptionData(
-        text, raw_id, status, int(start * TICKS_PER_SECOND), duration, conf if final else None
+        text,
+        raw_id,
+        status,
+        int(start * TICKS_PER_SECOND),
+        duration,
+        conf if final else None,
+        sentiment=sentiment,
+        language=language,
     )
+
+
+# The support call with the service's sentiment per Final, a phrase identified as Spanish, a
+# phrase alert and a negative streak: the call intelligence screenshot.
+INTELLIGENT: tuple[tuple[str, float, str, float, str, str], ...] = (
+    (
+        AGENT,
+        1.5,
+        "Thank you for calling Contoso Internet, this is Priya. How can I help?",
+        0.95,
+        "positive",
+        "en-US",
+    ),
+    (
+        CUSTOMER,
+        6.0,
+        "I was charged twice this month and nobody has called me back.",
+        0.88,
+        "negative",
+        "en-US",
+    ),
+    (
+        AGENT,
+        11.0,
+        "I'm sorry to hear that. May I have the account number, please?",
+        0.94,
+        "neutral",
+        "en-US",
+    ),
+    (
+        CUSTOMER,
+        16.0,
+        "This is the third time. I want to speak to a supervisor.",
+        0.86,
+        "negative",
+        "en-US",
+    ),
+    (
+        SUPERVISOR,
+        20.5,
+        "Priya, I'm listening in. Check the card update log first.",
+        0.91,
+        "mixed",
+        "en-US",
+    ),
+    (
+        CUSTOMER,
+        25.0,
+        "Perdón, mi esposo pregunta si el reembolso llega esta semana.",
+        0.82,
+        "negative",
+        "es-ES",
+    ),
+    (
+        AGENT,
+        30.0,
+        "I can see two payments of fifty nine ninety nine, on the third and fifth.",
+        0.93,
+        "neutral",
+        "en-US",
+    ),
+    (CUSTOMER, 36.0, "If this happens again I will cancel my account.", 0.9, "negative", "en-US"),
+    (
+        AGENT,
+        41.0,
+        "I've refunded the second one; you'll see it within three days.",
+        0.95,
+        "positive",
+        "en-US",
+    ),
+    (CUSTOMER, 45.5, "Okay. Thank you, that's a relief.", 0.92, "positive", "en-US"),
+)
+
+
+def _intelligent_call(window: MainWindow) -> None:
+    """A call with sentiment, language identification and alerts on, as the service and the
+    console's own alerts and insights would show it."""
+    session = _in_call(window, script=False)
+    session.intelligence = IntelligenceSettings(("en-US", "es-ES"), sentiment=True)
+    t = session.transcript
+    started = t.call_started_at or time.time()
+    for raw_id, start, text, conf, sentiment, language in INTELLIGENT:
+        packet = _packet(raw_id, text, start, True, conf, sentiment, language)
+        change = t.apply_packet(packet, received_at=started + start + 2)
+        if change is not None:
+            session._analyse(change.phrase)  # the insights and alerts, as intake does
+    entry = window.calls.entry_of(session)
+    window._show_call(entry)  # bound again, with the alerts and insights it has now
+    window.transcript_view.flush()
 
 
 def _window(app: QApplication, theme: str, data_dir: Path) -> MainWindow:
@@ -111,7 +217,7 @@ def _window(app: QApplication, theme: str, data_dir: Path) -> MainWindow:
     return window
 
 
-def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
+def _in_call(window: MainWindow, *, names: bool = True, script: bool = True) -> CallSession:
     now = time.time()
     started = now - 47
     session = CallSession(None, None, default_locale="en-US")  # type: ignore[arg-type]
@@ -131,12 +237,13 @@ def _in_call(window: MainWindow, *, names: bool = True) -> CallSession:
                 SUPERVISOR: "Jonas Becker",
             },
         )
-    for raw_id, start, text, conf in SCRIPT:
+    for raw_id, start, text, conf in SCRIPT if script else ():
         t.apply_packet(_packet(raw_id, text, start, True, conf), received_at=started + start + 2)
-    t.apply_packet(
-        _packet(AGENT, "Okay, I'm submitting the refund now and", 47.0, False, None),
-        received_at=now,
-    )
+    if script:
+        t.apply_packet(
+            _packet(AGENT, "Okay, I'm submitting the refund now and", 47.0, False, None),
+            received_at=now,
+        )
     session._publish(
         replace(
             session.state,
@@ -326,6 +433,11 @@ def render_all(out: Path) -> list[Path]:
     window = _window(app, "light", data_dir)
     _three_calls(window)
     written.append(_save(window, out, "08-call-list-three-calls", app))
+    _dispose(window)
+
+    window = _window(app, "light", data_dir)
+    _intelligent_call(window)
+    written.append(_save(window, out, "09-call-intelligence", app))
     _dispose(window)
     apply_theme(app, "light")
     return written

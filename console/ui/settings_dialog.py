@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import html
 import logging
 from pathlib import Path
-from typing import Protocol
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -36,12 +33,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QSizePolicy,
     QSpinBox,
     QTabWidget,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -49,8 +44,10 @@ from PySide6.QtWidgets import (
 
 from console.config import Preferences, SecretStore, SecretStoreError
 from console.doctor.live import EventGridView
-from console.doctor.result import FAIL, PASS, DoctorReport
+from console.doctor.result import DoctorReport
+from console.ui.connection_check import ConnectionCheckPage, ConnectionTester
 from console.ui.icons import themed
+from console.ui.intelligence_settings import IntelligencePage
 from console.ui.locale_combo import LocaleCombo
 from console.ui.privacy_settings import PrivacyPage
 from console.ui.theme import current_scheme
@@ -67,28 +64,10 @@ EVENTGRID_NOTE = (
     "For incoming calls, subscribe the resource's IncomingCall event (Event Grid, webhook, "
     "either schema) to this URL."
 )
-CHECK_NOTE = (
-    "The checks of <code>acs-console doctor</code>, on the values of the Connection page (saved "
-    "or not): the connection string, the endpoint and its access key, the AI resource, and "
-    "whether the public URLs reach this console's listeners (the probe goes out through the "
-    "tunnel and must come back here)."
-)
 ROTATED_NOTE = (
     "A new Event Grid URL: update the Event Grid subscription to it. The old URL is refused "
     "from now on."
 )
-
-
-class ConnectionTester(Protocol):
-    """What the dialog needs from the running console (``console.doctor.live.LiveDoctor``)."""
-
-    def eventgrid(self, public_callback_base: str) -> EventGridView: ...
-
-    def rotate_eventgrid(self, public_callback_base: str) -> EventGridView: ...
-
-    async def run(
-        self, prefs: Preferences, connection_string: str | None = None
-    ) -> DoctorReport: ...
 
 
 AUDIO_NOTE = (
@@ -138,8 +117,6 @@ class SettingsDialog(QDialog):
         self._prefs = prefs
         self._secrets = secrets
         self._tester = tester
-        self._test_task: asyncio.Task[None] | None = None
-        self.last_report: DoctorReport | None = None
         self.result_prefs: Preferences | None = None
         s = current_scheme()
         layout = QVBoxLayout(self)
@@ -290,37 +267,12 @@ class SettingsDialog(QDialog):
         connection.addStretch(1)
 
         # --- connection check ---
-        check_box = QGroupBox("Connection check", self)
-        cl = QVBoxLayout(check_box)
-        about = QLabel(CHECK_NOTE, check_box)
-        about.setWordWrap(True)
-        about.setTextFormat(Qt.TextFormat.RichText)
-        about.setStyleSheet(f"color: {s.muted};")
-        cl.addWidget(about)
-        check_row = QHBoxLayout()
-        self.test_button = QPushButton("&Test connection", check_box)
-        self.test_button.setAccessibleName("Test connection")
-        self.test_button.setToolTip(
-            "Run the checks of 'acs-console doctor' on the values of the Connection page, "
-            "through this console's own listeners."
+        self.check = ConnectionCheckPage(
+            check_page, tester, lambda: (self._form_prefs(), self.connection_string.text())
         )
-        self.test_button.clicked.connect(self.test_connection)
-        self.test_status = QLabel("", check_box)
-        self.test_status.setWordWrap(True)
-        self.test_status.setStyleSheet(f"color: {s.muted};")
-        check_row.addWidget(self.test_button)
-        check_row.addWidget(self.test_status, 1)
-        cl.addLayout(check_row)
-        self.test_results = QTextBrowser(check_box)
-        self.test_results.setAccessibleName("Connection check results")
-        self.test_results.setOpenLinks(False)
-        self.test_results.setMinimumHeight(220)
-        self.test_results.setPlaceholderText("The results appear here, one line per check.")
-        cl.addWidget(self.test_results, 1)
-        if tester is None:
-            self.test_button.setEnabled(False)
-            self.test_status.setText("Available while the console is running.")
-        checking.addWidget(check_box, 1)
+        self.test_button, self.test_status = self.check.test_button, self.check.test_status
+        self.test_results = self.check.test_results
+        checking.addWidget(self.check, 1)
 
         # --- transcript ---
         tbox = QGroupBox("Transcript", self)
@@ -366,6 +318,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(connection_page, "Connection")
         self.tabs.addTab(check_page, "Test connection")
         self.tabs.addTab(transcript_page, "Transcript and audio")
+        self.intelligence = IntelligencePage(self.tabs)
+        self.tabs.addTab(self.intelligence, "Call intelligence")
         self.privacy = PrivacyPage(self.tabs, encryption_note=encryption_note)
         self.tabs.addTab(self.privacy, "Privacy")
 
@@ -422,6 +376,7 @@ class SettingsDialog(QDialog):
         self.stream_audio_azure.setChecked(p.stream_audio_azure)
         self.ca_cert.setText(p.ca_cert)
         self.privacy.load(p)
+        self.intelligence.load(p)
         self._show_eventgrid()
         ok, why = self._secrets.available()
         if ok:
@@ -487,61 +442,14 @@ class SettingsDialog(QDialog):
 
     def test_connection(self) -> asyncio.Task[None] | None:
         """Run the checks on the form's values (the task, for callers that wait for it)."""
-        if self._tester is None or self._test_task is not None:
-            return None
-        prefs = self._form_prefs()
-        typed = self.connection_string.text().strip() or None
-        self.test_button.setEnabled(False)
-        self.test_status.setText("Checking… (up to a few seconds per unreachable address)")
-        self._test_task = asyncio.get_event_loop().create_task(self._run_test(prefs, typed))
-        return self._test_task
+        return self.check.test_connection()
 
-    async def _run_test(self, prefs: Preferences, typed: str | None) -> None:
-        assert self._tester is not None
-        try:
-            report = await self._tester.run(prefs, typed)
-        except asyncio.CancelledError:
-            raise  # the dialog closed: there is nothing left to show it in
-        except Exception as exc:  # a bug in a check must not take the dialog down
-            log.exception("the connection check failed")
-            self._test_finished()
-            self.test_status.setText(f"The check itself failed ({exc.__class__.__name__}).")
-            return
-        self._test_finished()
-        self.show_report(report)
-
-    def _test_finished(self) -> None:
-        self._test_task = None
-        self.test_button.setEnabled(True)
-
-    def show_report(self, report: DoctorReport) -> None:
-        self.last_report = report
-        s = current_scheme()
-        colours = {PASS: s.ok, FAIL: s.bad}
-        rows = []
-        for r in report.checks:
-            colour = colours.get(r.status, s.warn_line)
-            row = (
-                f'<b style="color:{colour}">{r.status}</b> {html.escape(r.check)}: '
-                f"{html.escape(r.detail)}"
-            )
-            if r.status == FAIL and r.fix:
-                row += f'<br><span style="color:{s.muted}">&nbsp;&nbsp;&nbsp;&nbsp;fix: '
-                row += f"{html.escape(r.fix)}</span>"
-            rows.append(f'<p style="margin:0 0 4px 0">{row}</p>')
-        self.test_results.setHtml("".join(rows))
-        failures = sum(r.status == FAIL for r in report.checks)
-        self.test_status.setText(
-            f"{failures} check(s) failed: see the fixes below."
-            if failures
-            else "Every check passed (warnings are listed)."
-        )
+    @property
+    def last_report(self) -> DoctorReport | None:
+        return self.check.last_report
 
     def done(self, result: int) -> None:
-        # The dialog is going away: a check still running must not write into it afterwards.
-        task, self._test_task = self._test_task, None
-        if task is not None:
-            task.cancel()
+        self.check.cancel()  # a check still running must not write into the closed dialog
         super().done(result)
 
     def _check_thresholds(self) -> bool:
@@ -571,10 +479,15 @@ class SettingsDialog(QDialog):
         prefs.stream_audio_azure = self.stream_audio_azure.isChecked()
         prefs.ca_cert = self.ca_cert.text().strip()
         self.privacy.apply(prefs)
+        self.intelligence.apply(prefs)
         return prefs
 
     def accept(self) -> None:
         if not self._check_thresholds():
+            return
+        if why := self.intelligence.check():
+            self.tabs.setCurrentWidget(self.intelligence)
+            self.error.setText(why)
             return
         prefs = self._form_prefs()
         if prefs.ca_cert and not Path(prefs.ca_cert).expanduser().is_file():

@@ -9,24 +9,22 @@ same timer: an audio frame only marks them dirty, and a flush reads every meter 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from console.audio_levels import CALL_MIX, EMPTY, FLOOR_DB, AudioLevels, LevelReading
+from console.transcript.alerts import Alert
 from console.transcript.model import Transcript
 from console.transcript.timeline import (
     Change,
@@ -39,13 +37,14 @@ from console.transcript.timeline import (
     PhraseChanged,
     PhraseStatus,
 )
-from console.ui.formatting import Styler, Thresholds
-from console.ui.icons import themed
-from console.ui.level_meter import LevelMeter
+from console.ui.call_marks import CallMarks, InsightsSource
+from console.ui.formatting import Styler, Thresholds, trend_text
+from console.ui.insights_strip import InsightsStrip
 from console.ui.pane import ParticipantPane
 from console.ui.pane_grid import PaneGrid
 from console.ui.phrase_view import Entry, Fragment, PhraseView
 from console.ui.theme import current_scheme
+from console.ui.transcript_bar import TranscriptBar
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +102,7 @@ class TranscriptView(QWidget):
         self._thresholds = Thresholds()
         self._redacted = False
         self._styler = Styler(current_scheme(), self._thresholds, self.font())
+        self.marks = CallMarks()  # alerts, sentiment trends, insights
         self._pending = _Pending()
         self.panes: dict[str, ParticipantPane] = {}
         self._order: list[str] = []
@@ -124,7 +124,16 @@ class TranscriptView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(6)
-        outer.addWidget(self._build_bar())
+        self.bar = TranscriptBar(self, self._thresholds)
+        self.panes_button, self.combined_button = self.bar.panes_button, self.bar.combined_button
+        self.redacted_button, self.legend_label = self.bar.redacted_button, self.bar.legend_label
+        self.mix_label, self.mix_meter = self.bar.mix_label, self.bar.mix_meter
+        self.bar.view_chosen.connect(self.show_combined)
+        self.redacted_button.toggled.connect(self.redacted_toggled)
+        outer.addWidget(self.bar)
+        self.insights = InsightsStrip(self)
+        self.insights.setVisible(False)
+        outer.addWidget(self.insights)
 
         self.stack = QStackedWidget(self)
         self.split_host = PaneGrid(self.stack)
@@ -141,92 +150,21 @@ class TranscriptView(QWidget):
         self.live_label.setMaximumHeight(0)  # present for assistive tech, not drawn
         outer.addWidget(self.live_label)
 
-    # --- top bar: view switch and legend ------------------------------------------------------
-    def _build_bar(self) -> QWidget:
-        bar = QFrame(self)
-        bar.setObjectName("Legend")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(2, 0, 2, 0)
-        row.setSpacing(4)
-        self.panes_button = QToolButton(bar)
-        self.panes_button.setText("By speaker")
-        themed(self.panes_button, "split")
-        self.panes_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.panes_button.setCheckable(True)
-        self.panes_button.setChecked(True)
-        self.panes_button.setAccessibleName("Show one pane per speaker")
-        self.panes_button.setToolTip("One pane per speaker (Ctrl+1)")
-        self.combined_button = QToolButton(bar)
-        self.combined_button.setText("Combined")
-        themed(self.combined_button, "combined")
-        self.combined_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.combined_button.setCheckable(True)
-        self.combined_button.setAccessibleName("Show the combined chronological view")
-        self.combined_button.setToolTip("Everyone in one chronological view (Ctrl+2)")
-        group = QButtonGroup(bar)
-        group.setExclusive(True)
-        group.addButton(self.panes_button)
-        group.addButton(self.combined_button)
-        self.panes_button.toggled.connect(lambda on: on and self.show_combined(False))
-        self.combined_button.toggled.connect(lambda on: on and self.show_combined(True))
-        row.addWidget(self.panes_button)
-        row.addWidget(self.combined_button)
-        row.addSpacing(8)
-        self.redacted_button = QToolButton(bar)
-        self.redacted_button.setText("Redacted view")
-        themed(self.redacted_button, "redact")
-        self.redacted_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.redacted_button.setCheckable(True)
-        self.redacted_button.setAccessibleName("Redacted view")
-        self.redacted_button.setToolTip(
-            "Show personal data masked, for screen sharing (Ctrl+Shift+R). The transcript and "
-            "what you save are unchanged."
-        )
-        self.redacted_button.toggled.connect(self.redacted_toggled)
-        row.addWidget(self.redacted_button)
-        row.addSpacing(12)
-        # The mixed stream's level (frames that name no participant); shown when there is one.
-        self.mix_label = QLabel("Call audio", bar)
-        self.mix_label.setObjectName("LegendText")
-        self.mix_meter = LevelMeter(bar, subject="the call")
-        self.mix_label.setBuddy(self.mix_meter)
-        row.addWidget(self.mix_label)
-        row.addWidget(self.mix_meter)
-        self.mix_label.setVisible(False)
-        self.mix_meter.setVisible(False)
-        row.addStretch(1)
-        self.legend_label = QLabel(bar)
-        self.legend_label.setObjectName("LegendText")
-        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
-        self.legend_label.setAccessibleName("Legend")
-        row.addWidget(self.legend_label)
-        self._update_legend()
-        return bar
-
-    def _update_legend(self) -> None:
-        s = current_scheme()
-        self.mix_label.setStyleSheet(f"color: {s.muted};")
-        self.mix_meter.set_colours(QColor(s.accent), QColor(s.border))
-        t = self._thresholds
-        chip = (
-            '<span style="background:{bg}; color:{fg}; text-decoration: underline;">'
-            "&nbsp;{label}&nbsp;</span>"
-        )
-        self.legend_label.setText(
-            f'<span style="color:{s.muted}">Confidence:</span> '
-            + chip.format(bg=s.warn_bg, fg=s.text, label=f"below {t.warn:.0%}")
-            + " "
-            + chip.format(bg=s.crit_bg, fg=s.text, label=f"below {t.critical:.0%}")
-            + f'&nbsp;&nbsp;<i style="color:{s.muted}">italic = provisional</i>'
-        )
-        self.legend_label.setToolTip(
-            f"Amber (dotted underline): confidence below {t.warn:.0%}. "
-            f"Red (wavy underline): below {t.critical:.0%}. Hover a phrase for details."
-        )
-
     # --- binding ----------------------------------------------------------------------------
-    def set_transcript(self, transcript: Transcript | None) -> None:
-        """Show a transcript (live or saved); renders what it already has, then follows it."""
+    def set_transcript(
+        self,
+        transcript: Transcript | None,
+        *,
+        alerts: list[Alert] | None = None,
+        insights: InsightsSource | None = None,
+    ) -> None:
+        """Show a transcript (live or saved); renders what it already has, then follows it.
+        A live call gives its alerts and running insights; a saved one has them worked out."""
+        self.marks.reset(transcript, alerts=alerts, insights=insights)
+        self._bind(transcript)
+
+    def _bind(self, transcript: Transcript | None) -> None:
+        self.marks.restart_trends()  # rebuilt as the Finals are rendered again
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -242,6 +180,7 @@ class TranscriptView(QWidget):
         self.transcript = transcript
         if transcript is None:
             self.split_host.arrange([self.panes[r] for r in self._order])
+            self.insights.setVisible(False)
             return
         self._origin = transcript.origin
         self._unsubscribe = transcript.subscribe(self._on_change)
@@ -260,7 +199,23 @@ class TranscriptView(QWidget):
             self._pending.interim.add(raw_id)
         self.split_host.arrange([self.panes[r] for r in self._order])
         self.shown_revision = t.revision
+        self._show_trends(self.panes)
+        self.refresh_insights()
         self._schedule()
+
+    def note_alert(self, alert: Alert) -> None:
+        """An alert on the call in view (raised before its Final is painted)."""
+        self.marks.note_alert(alert)
+
+    def refresh_insights(self) -> None:
+        self.insights.show_snapshot(self.marks.snapshot(), self._name, self.marks.alert_count)
+
+    def _show_trends(self, raw_ids: Iterable[str]) -> None:
+        for raw_id in raw_ids:
+            pane = self.panes.get(raw_id)
+            if pane is not None:
+                trend = self.marks.trend(raw_id)
+                pane.set_trend(trend, trend_text(trend))
 
     def _rebuild_combined(self) -> None:
         t = self.transcript
@@ -408,6 +363,8 @@ class TranscriptView(QWidget):
             combined.sort(key=lambda e: e.key or ())
             self.combined.view.update_content(combined, self._combined_interim())
         self._announce(p.finals)
+        if p.finals:
+            self._show_trends({f.raw_id for f in p.finals})
         self.shown_revision = t.revision
         self.flushed.emit(t.revision)
 
@@ -440,7 +397,15 @@ class TranscriptView(QWidget):
         colour = self._colour(phrase.raw_id)
         if phrase.status is PhraseStatus.ABANDONED:
             return Entry(self._styler.abandoned(phrase, colour))
-        return Entry(self._styler.final(phrase, colour))
+        self.marks.note_final(phrase)
+        return Entry(self._final(phrase, colour))
+
+    def _final(self, phrase: Phrase, colour: int, speaker: str | None = None) -> list[Fragment]:
+        locale = self.transcript.locale if self.transcript is not None else None
+        alerts = self.marks.alerts_on(phrase)
+        return self._styler.final(
+            phrase, colour, speaker=speaker, call_locale=locale, alerts=alerts
+        )
 
     def _combined_entry(self, phrase: Phrase) -> Entry:
         colour = self._colour(phrase.raw_id)
@@ -448,7 +413,7 @@ class TranscriptView(QWidget):
         if phrase.status is PhraseStatus.ABANDONED:
             frags = self._styler.abandoned(phrase, colour, speaker=name)
         else:
-            frags = self._styler.final(phrase, colour, speaker=name)
+            frags = self._final(phrase, colour, speaker=name)
         return Entry(frags, key=(phrase.start, 1.0, float(phrase.seq)))
 
     def _marker_in_panes(self, marker: Marker) -> bool:
@@ -546,14 +511,14 @@ class TranscriptView(QWidget):
         self._styler = Styler(
             current_scheme(), self._thresholds, self.font(), redacted=self._redacted
         )
-        self._update_legend()
+        self.bar.update_legend()
+        self.insights.restyle()
         self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
         for pane in self.panes.values():
             pane.apply_colours()
         self.combined.view.set_jump_icon_colour(current_scheme().base)
         if self.transcript is not None:
-            t = self.transcript
-            self.set_transcript(t)
+            self._bind(self.transcript)
 
     def jump_to_live(self) -> None:
         for view in self.views():

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.acs import locales as loc
+from console.acs.intelligence import IntelligenceSettings
 from console.call.state import TranscriptionState
 from console.ui.icons import icon
 from console.ui.locale_combo import LocaleCombo
@@ -30,6 +40,8 @@ class TranscriptionControls(QFrame):
     start_requested = Signal()
     stop_requested = Signal()
     locale_chosen = Signal(str)
+    intelligence_changed = Signal(object)  # IntelligenceSettings chosen in the menu
+    detect_requested = Signal()  # "Detect the language among…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,14 +75,74 @@ class TranscriptionControls(QFrame):
         self.locale.setToolTip(LOCALE_TIP)
         self.locale.locale_chosen.connect(self.locale_chosen)
         row.addWidget(self.locale, 1)
+        # Call intelligence for the call in view (or, with none, for new calls).
+        self.intelligence = QToolButton(self)
+        self.intelligence.setText("Intelligence")
+        self.intelligence.setObjectName("IntelligenceButton")
+        self.intelligence.setAccessibleName("Call intelligence")
+        self.intelligence.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.intelligence)
+        self.sentiment_action = menu.addAction("&Sentiment of each phrase")
+        self.sentiment_action.setCheckable(True)
+        self.redaction_action = menu.addAction("&Redact personal data (by the service)")
+        self.redaction_action.setCheckable(True)
+        self.detect_action = menu.addAction("&Detect the language among…")
+        self.sentiment_action.triggered.connect(self._toggled)
+        self.redaction_action.triggered.connect(self._toggled)
+        self.detect_action.triggered.connect(self.detect_requested)
+        self.intelligence.setMenu(menu)
+        self.intelligence.setAutoRaise(True)
+        self._intelligence = IntelligenceSettings()
         self.status = QLabel("", self)
         self.status.setObjectName("ConfirmedLocale")
         self.status.setAccessibleName("Transcription status")
-        outer.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.setSpacing(8)
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.intelligence)
+        outer.addLayout(status_row)
         self._active = False
         self._allowed_start = (False, "Place or answer a call first.")
         self._allowed_stop = (False, "")
         self._apply()
+
+    def set_intelligence(self, settings: IntelligenceSettings, *, for_call: bool) -> None:
+        """What the call in view asks the service for (``for_call``), else what new calls
+        will."""
+        self._intelligence = settings
+        self.sentiment_action.setChecked(settings.sentiment)
+        self.redaction_action.setChecked(settings.service_redaction)
+        languages = ", ".join(settings.locales)
+        self.detect_action.setText(
+            f"&Detect the language among… ({languages})"
+            if languages
+            else "&Detect the language among…"
+        )
+        on = [
+            name
+            for name, flag in (
+                ("language detection", bool(settings.locales)),
+                ("sentiment", settings.sentiment),
+                ("service redaction", settings.service_redaction),
+            )
+            if flag
+        ]
+        whose = "this call" if for_call else "new calls"
+        self.intelligence.setToolTip(
+            f"Call intelligence for {whose}: {', '.join(on) if on else 'off'}"
+        )
+        self.intelligence.setText(f"Intelligence ({len(on)})" if on else "Intelligence")
+
+    def _toggled(self) -> None:
+        s = self._intelligence
+        self.intelligence_changed.emit(
+            IntelligenceSettings(
+                s.locales,
+                self.sentiment_action.isChecked(),
+                self.redaction_action.isChecked(),
+                s.end_call_summary,
+            )
+        )
 
     def retheme(self) -> None:
         s = current_scheme()

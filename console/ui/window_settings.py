@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console.call.state import Notice
 from console.config import Preferences
 from console.doctor.live import LiveDoctor
+from console.launch import alert_rules_from, intelligence_from
 from console.privacy import journal_options
 from console.ui.about import AboutDialog
 from console.ui.icons import retint
@@ -77,6 +78,14 @@ class WindowSettings(QObject):
             w.runtime.speech_model_endpoint_id = prefs.speech_model_endpoint_id or None
             if any(getattr(old, k) != getattr(prefs, k) for k in _JOURNAL_PREFS):
                 w.runtime.journal_options = journal_options(prefs, w.data_dir)
+            # Call intelligence and alert rules: for new calls (the menu changes the one in
+            # view); the alert rules apply to every call from its next Final.
+            w.runtime.intelligence = intelligence_from(prefs)
+            rules = alert_rules_from(prefs)
+            w.runtime.alert_rules = rules
+            for entry in w.calls.entries:
+                entry.session.set_alert_rules(rules)
+            w.rerender()  # the panel's menu shows what new calls ask for
         if any(getattr(old, k) != getattr(prefs, k) for k in _CONNECTION_PREFS):
             text = "Connection settings take effect the next time the console starts."
             w.add_notice(Notice(time.time(), "info", "Settings saved", text))

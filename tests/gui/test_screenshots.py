@@ -21,6 +21,7 @@ def test_screenshots_render_every_state(app: QApplication, tmp_path: Path) -> No
         "06-four-party-grid.png",
         "07-stopped-not-finalised.png",
         "08-call-list-three-calls.png",
+        "09-call-intelligence.png",
     ]
     sizes = {(QImage(str(p)).width(), QImage(str(p)).height()) for p in paths}
     assert sizes == {(1440, 900)}
