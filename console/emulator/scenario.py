@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +24,11 @@ from typing import Any
 from console.acs.identifiers import default_name
 from console.acs.locales import canonical_locale
 from console.emulator.recognition.wavfile import AudioFileError, wav_duration
+from console.emulator.scenario_words import (
+    lexical,
+    natural_length,
+    tokenize,
+)
 from console.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -36,10 +40,6 @@ DEFAULT_GAP = 0.6  # seconds between turns when a file gives neither "start" nor
 DEFAULT_REVISION_RATE = 0.15  # share of utterances that get a seeded mis-hearing
 
 # Pauses a speaker makes at punctuation, in seconds at the natural pace.
-_CLAUSE_PAUSE = 0.2
-_SENTENCE_PAUSE = 0.4
-_CLAUSE_END = tuple(",;:–—")
-_SENTENCE_END = tuple(".?!…")
 
 _LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})+$")
 
@@ -174,68 +174,6 @@ def with_recordings(scenario: Scenario, recordings: Iterable[tuple[str, Path]]) 
         participants=tuple(participants),
         utterances=tuple(u for u in scenario.utterances if u.speaker not in voiced),
     )
-
-
-# --- words -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    display: str  # as written, with punctuation (and any punctuation-only tokens that followed)
-    word: str  # lexical form: lower case, no surrounding punctuation
-
-
-def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "PS" and ch not in "$€£%&@#+"
-
-
-def lexical(token: str) -> str:
-    start, end = 0, len(token)
-    while start < end and _is_punct(token[start]):
-        start += 1
-    while end > start and _is_punct(token[end - 1]):
-        end -= 1
-    return token[start:end].lower()
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split display text into words; punctuation-only pieces ("—", "?") join the word before."""
-    tokens: list[Token] = []
-    pending = ""  # punctuation before the first word
-    for piece in text.split():
-        word = lexical(piece)
-        if word:
-            tokens.append(Token(pending + piece, word))
-            pending = ""
-        elif tokens:
-            last = tokens[-1]
-            tokens[-1] = Token(f"{last.display} {piece}", last.word)
-        else:
-            pending += piece + " "
-    return tokens
-
-
-def pause_after(display: str) -> float:
-    if display.endswith(_SENTENCE_END):
-        return _SENTENCE_PAUSE
-    if display.endswith(_CLAUSE_END):
-        return _CLAUSE_PAUSE
-    return 0.0
-
-
-def word_weights(tokens: list[Token]) -> list[float]:
-    """Relative length of each word's slot: long words take longer, averaging 1.0."""
-    if not tokens:
-        return []
-    mean = sum(len(t.word) for t in tokens) / len(tokens)
-    return [0.55 + 0.45 * len(t.word) / mean for t in tokens]
-
-
-def natural_length(tokens: list[Token], pace: float) -> float:
-    if not tokens:
-        return 0.0
-    pauses = sum(pause_after(t.display) for t in tokens[:-1])
-    return len(tokens) / pace + pauses
 
 
 # --- locales -----------------------------------------------------------------------------------

@@ -25,15 +25,8 @@ from typing import Any
 
 from console.acs.locales import canonical_locale
 from console.acs.streaming import TICKS_PER_SECOND
-from console.emulator.scenario import (
-    DEFAULT_PACE,
-    Scenario,
-    Utterance,
-    is_locale,
-    pause_after,
-    tokenize,
-    word_weights,
-)
+from console.emulator.scenario import DEFAULT_PACE, Scenario, Utterance, is_locale
+from console.emulator.scenario_words import pause_after, tokenize, word_weights
 from console.emulator.setup import Intelligence
 
 log = logging.getLogger(__name__)

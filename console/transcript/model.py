@@ -36,6 +36,7 @@ from console.acs.streaming import (
     Word,
 )
 from console.signals import Signal
+from console.transcript.anchoring import stream_anchor
 from console.transcript.event_markers import markers_for
 from console.transcript.participants import (
     NameSource,
@@ -63,16 +64,6 @@ from console.transcript.timeline import (
 
 log = logging.getLogger(__name__)
 
-# A stream whose offsets lag or lead the wall clock by more than this has its own origin
-# (recognition latency alone never gets near it).
-_ANCHOR_SLACK = 10 * TICKS_PER_SECOND
-# Offsets ahead of the call clock by more than this have another origin altogether: an hour of
-# call time, or a minute of wall time on a sped-up emulator call (delivery may lag that much
-# on a loaded machine). Nothing a real stream sends comes near it.
-_AHEAD_SLACK = 3600 * TICKS_PER_SECOND
-_AHEAD_LAG_S = 60.0
-# Without a known call start, only an offset no call could reach is rebased.
-_NO_CALL_THAT_LONG = 7 * 24 * 3600 * TICKS_PER_SECOND
 _C = TypeVar("_C", PhraseChanged, ParticipantAdded, ParticipantRenamed, MarkerAdded)
 
 
@@ -470,21 +461,17 @@ class Transcript:
 
     def _segment_anchor(self, sp: _Speaker, packet: TranscriptionData, at: float) -> int:
         """Where the first packet of a new stream puts that stream's offsets on the call clock
-        (see the module docstring)."""
-        anchor = self._anchor
-        now = round((at - self.origin) * self.clock_rate * TICKS_PER_SECOND)
-        behind = now - (anchor + packet.offset + packet.duration)
-        if self.call_started_at is not None and behind > _ANCHOR_SLACK:
-            anchor += behind
-        elif -behind > max(
-            _AHEAD_SLACK, round(_AHEAD_LAG_S * self.clock_rate * TICKS_PER_SECOND)
-        ) and (self.call_started_at is not None or anchor + packet.offset > _NO_CALL_THAT_LONG):
-            # Ahead of the call clock: another origin. The phrase ends now, never before zero.
-            anchor = max(now - packet.offset - packet.duration, -packet.offset)
-        if sp.last_start is not None and anchor + packet.offset + TICKS_PER_SECOND < sp.last_start:
-            # Offsets restarted below what this speaker already said: continue after it all.
-            anchor = max(anchor, self._max_end - packet.offset)
-        return anchor
+        (see :mod:`console.transcript.anchoring`)."""
+        return stream_anchor(
+            self._anchor,
+            now=round((at - self.origin) * self.clock_rate * TICKS_PER_SECOND),
+            offset=packet.offset,
+            duration=packet.duration,
+            call_known=self.call_started_at is not None,
+            clock_rate=self.clock_rate,
+            last_start=sp.last_start,
+            max_end=self._max_end,
+        )
 
     def abandon_open(self) -> list[Phrase]:
         """Resolve every open hypothesis as abandoned (its Final will not come)."""

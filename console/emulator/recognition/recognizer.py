@@ -32,7 +32,7 @@ from console.acs.streaming import TICKS_PER_SECOND
 from console.emulator.recognition import models
 from console.emulator.recognition.audio import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, to_float
 from console.emulator.recognition.vad import ONSET_FRAMES, PRE_ROLL_FRAMES, Segment, VoiceActivity
-from console.emulator.scenario import lexical
+from console.emulator.scenario_words import lexical
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every decode at INFO ("Processing audio with duration ..."): noise here.
