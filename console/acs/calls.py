@@ -342,6 +342,21 @@ class CallService:
         except ValueError as exc:
             raise CallServiceError("invalid", str(exc), operation=operation) from exc
 
+    def _setup(
+        self,
+        kwargs: dict[str, Any],
+        transcription: TranscriptionSettings | None,
+        media_streaming: MediaStreamingSettings | None,
+    ) -> CallAutomationClient:
+        """Add a call setup's transcription and audio options to ``kwargs``; the client to
+        send it with (the preview one when call intelligence is asked for)."""
+        kwargs["cognitive_services_endpoint"] = self.options.cognitive_services_endpoint
+        if transcription is not None:
+            kwargs["transcription"] = self._transcription_options(transcription)
+        if media_streaming is not None:
+            kwargs["media_streaming"] = self._media_options(media_streaming)
+        return self._client_for(transcription.intelligence if transcription else None)
+
     async def create_call(
         self,
         target: str,
@@ -355,7 +370,6 @@ class CallService:
         kwargs: dict[str, Any] = {
             "source_display_name": self.options.source_display_name,
             "operation_context": operation_context,
-            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
         }
         if isinstance(identifier, PhoneNumberIdentifier):
             if not self.options.caller_id:
@@ -366,11 +380,7 @@ class CallService:
                     operation="Placing the call",
                 )
             kwargs["source_caller_id_number"] = PhoneNumberIdentifier(self.options.caller_id)
-        if transcription is not None:
-            kwargs["transcription"] = self._transcription_options(transcription)
-        if media_streaming is not None:
-            kwargs["media_streaming"] = self._media_options(media_streaming)
-        client = self._client_for(transcription.intelligence if transcription else None)
+        client = self._setup(kwargs, transcription, media_streaming)
         props = await self._run(
             "Placing the call", lambda: client.create_call(identifier, callback_url, **kwargs)
         )
@@ -385,15 +395,8 @@ class CallService:
         media_streaming: MediaStreamingSettings | None = None,
         operation_context: str | None = None,
     ) -> CallInfo:
-        kwargs: dict[str, Any] = {
-            "operation_context": operation_context,
-            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
-        }
-        if transcription is not None:
-            kwargs["transcription"] = self._transcription_options(transcription)
-        if media_streaming is not None:
-            kwargs["media_streaming"] = self._media_options(media_streaming)
-        client = self._client_for(transcription.intelligence if transcription else None)
+        kwargs: dict[str, Any] = {"operation_context": operation_context}
+        client = self._setup(kwargs, transcription, media_streaming)
         props = await self._run(
             "Answering the call",
             lambda: client.answer_call(incoming_call_context, callback_url, **kwargs),
@@ -411,16 +414,8 @@ class CallService:
     ) -> CallInfo:
         """Join a call already in progress (``connect_call``): by server call id, group call id
         or room id."""
-        kwargs: dict[str, Any] = {
-            locator.kind: locator.id,
-            "operation_context": operation_context,
-            "cognitive_services_endpoint": self.options.cognitive_services_endpoint,
-        }
-        if transcription is not None:
-            kwargs["transcription"] = self._transcription_options(transcription)
-        if media_streaming is not None:
-            kwargs["media_streaming"] = self._media_options(media_streaming)
-        client = self._client_for(transcription.intelligence if transcription else None)
+        kwargs: dict[str, Any] = {locator.kind: locator.id, "operation_context": operation_context}
+        client = self._setup(kwargs, transcription, media_streaming)
         props = await self._run(
             "Joining the call", lambda: client.connect_call(callback_url, **kwargs)
         )

@@ -25,6 +25,7 @@ from console.ui.intelligence_settings import DetectLanguagesDialog
 from console.ui.join_dialog import JoinDialog
 
 if TYPE_CHECKING:
+    from console.ui.call_book import CallEntry
     from console.ui.main_window import MainWindow
 
 
@@ -115,14 +116,19 @@ class CallDesk(QObject):
         if s is not None:
             self._w.spawn(s.hold(raw_id, on_hold=on_hold), "hold" if on_hold else "resume")
 
+    def _ended_call(self) -> CallEntry | None:
+        """The call in view, once it is over (else None, and the status bar says why)."""
+        entry = self._w.calls.current
+        if entry is not None and entry.state.call.live:
+            self._w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
+            return None
+        return entry
+
     def close_call(self) -> None:
         """Take the call in view off the list (once it is over; its journal is closed)."""
         w = self._w
-        entry = w.calls.current
+        entry = self._ended_call()
         if entry is None or w.runtime is None:
-            return
-        if entry.state.call.live:
-            w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
             return
         transcript = entry.session.transcript
         if not w.files.confirm_discard(transcript, journaled=entry.session.journal is not None):
@@ -135,11 +141,8 @@ class CallDesk(QObject):
         """Delete this call's data: its journal, its target in the recent targets and in the
         console's logs (not files the operator saved). The call leaves the list."""
         w = self._w
-        entry = w.calls.current
+        entry = self._ended_call()
         if entry is None or w.runtime is None:
-            return
-        if entry.state.call.live:
-            w.statusBar().showMessage("Hang up first: the call is still going on.", 6000)
             return
         session, target = entry.session, entry.state.target
         question = (

@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from console.call.state import CallState, TranscriptionState
 from console.config import Preferences, Profile
 from console.emulator.server import Emulator, EmulatorConfig
 from console.runtime import ConsoleRuntime
+from console.session import CallSession
 from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.theme import apply_theme
@@ -84,6 +87,23 @@ class Console:
     runtime: ConsoleRuntime
     window: MainWindow
     data_dir: Path
+
+
+async def place_and_transcribe(console: Console, qtbot: Any, target: str) -> CallSession:
+    """Type the target, click Call, wait for Connected, click Start transcription."""
+    w = console.window
+    cc = w.call_controls
+    qtbot.keyClicks(cc.target.lineEdit(), target)
+    qtbot.mouseClick(cc.call_button, Qt.MouseButton.LeftButton)
+    session = w.session
+    assert session is not None
+    await wait_until(lambda: session.state.call is CallState.CONNECTED, what="connected")
+    await wait_until(w.transcription.toggle.isEnabled, what="Start enabled")
+    qtbot.mouseClick(w.transcription.toggle, Qt.MouseButton.LeftButton)
+    await wait_until(
+        lambda: session.state.transcription is TranscriptionState.ACTIVE, what="transcribing"
+    )
+    return session
 
 
 @contextlib.asynccontextmanager

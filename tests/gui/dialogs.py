@@ -119,6 +119,21 @@ def answer(button: QMessageBox.StandardButton, seen: list[str] | None = None) ->
     return step
 
 
+def click(text: str, *, title: str | None = None, says: str = "") -> Step:
+    """In a message box (titled ``title``, saying ``says``): press the button labelled
+    ``text``."""
+
+    def step(modal: QWidget) -> bool:
+        if not isinstance(modal, QMessageBox) or title not in (None, modal.windowTitle()):
+            return False
+        assert says in modal.text(), modal.text()
+        (button,) = [b for b in modal.buttons() if b.text().replace("&", "") == text]
+        button.click()
+        return True
+
+    return step
+
+
 @contextlib.contextmanager
 def operate(*steps: Step) -> Iterator[list[Step]]:
     """Do ``steps`` in order, each on the next modal widget that opens; fails the test if any

@@ -9,11 +9,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-
-from console.call.state import CallState, TranscriptionState
 from console.ui.main_window import MainWindow
-from tests.gui.conftest import Console, running_console, wait_until
+from tests.gui.conftest import place_and_transcribe, running_console, wait_until
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
 CUSTOMER = "4:+14255550100"
@@ -61,21 +58,6 @@ def _scenario(folder: Path) -> Path:
     return path
 
 
-async def _call(console: Console, qtbot, target: str) -> None:
-    w = console.window
-    cc = w.call_controls
-    qtbot.keyClicks(cc.target.lineEdit(), target)
-    qtbot.mouseClick(cc.call_button, Qt.MouseButton.LeftButton)
-    session = w.session
-    assert session is not None
-    await wait_until(lambda: session.state.call is CallState.CONNECTED, what="connected")
-    await wait_until(w.transcription.toggle.isEnabled, what="Start enabled")
-    qtbot.mouseClick(w.transcription.toggle, Qt.MouseButton.LeftButton)
-    await wait_until(
-        lambda: session.state.transcription is TranscriptionState.ACTIVE, what="transcribing"
-    )
-
-
 def _pane_text(w: MainWindow, raw_id: str) -> str:
     w.transcript_view.flush()
     return w.transcript_view.panes[raw_id].view.toPlainText()
@@ -91,9 +73,7 @@ async def test_sentiment_alerts_and_insights_show_as_the_call_goes(
             w.prefs, sentiment_analysis=True, alert_phrases=["complaint"], negative_streak=3
         )
         w.settings.apply(prefs)
-        await _call(console, qtbot, CUSTOMER.removeprefix("4:"))
-        session = w.session
-        assert session is not None
+        session = await place_and_transcribe(console, qtbot, CUSTOMER.removeprefix("4:"))
         assert session.intelligence.sentiment
         await wait_until(
             lambda: session.transcript.final_count == len(LINES), 60, what="all Finals"
@@ -147,9 +127,7 @@ async def test_identified_languages_are_marked_and_the_menu_changes_the_call(
         w.settings.apply(dataclasses.replace(w.prefs, detect_languages=["en-US", "fr-FR", "de-DE"]))
         tc = w.transcription
         assert tc.intelligence.text() == "Intelligence (1)"
-        await _call(console, qtbot, "+15550100187")
-        session = w.session
-        assert session is not None
+        session = await place_and_transcribe(console, qtbot, "+15550100187")
         t = session.transcript
         # Lines in French and German come identified, and are marked; English ones are not.
         await wait_until(

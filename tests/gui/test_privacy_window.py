@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.call.state import CallState
 from console.config import JournalKeyStore, Preferences
@@ -22,23 +21,15 @@ from console.transcript.model import Transcript
 from console.ui.files import RecoveryDialog
 from console.ui.main_window import MainWindow
 from console.ui.settings_dialog import SettingsDialog
-from tests.gui.conftest import Console, running_console, wait_until
-from tests.gui.dialogs import Step, operate, type_name
+from tests.gui.conftest import Console, place_and_transcribe, running_console, wait_until
+from tests.gui.dialogs import Step, click, operate, type_name
 
 SPELLED = "W H I T F I E L D"
 TARGET = "+14255550100"
 
 
 async def _call_until_spelled(console: Console, qtbot) -> None:
-    w = console.window
-    cc = w.call_controls
-    qtbot.keyClicks(cc.target.lineEdit(), TARGET)
-    qtbot.mouseClick(cc.call_button, Qt.MouseButton.LeftButton)
-    session = w.session
-    assert session is not None
-    await wait_until(lambda: session.state.call is CallState.CONNECTED, what="connected")
-    await wait_until(w.transcription.toggle.isEnabled, what="Start enabled")
-    qtbot.mouseClick(w.transcription.toggle, Qt.MouseButton.LeftButton)
+    session = await place_and_transcribe(console, qtbot, TARGET)
     await wait_until(
         lambda: any(SPELLED in p.text for p in session.transcript.finals), what="the spelling"
     )
@@ -111,18 +102,6 @@ async def test_privacy_settings_turn_the_journal_off_from_the_next_call(
         assert not list((tmp_path / "journals").glob("*.jsonl"))
 
 
-def _answer_yes_to(title: str) -> Step:
-    def step(modal: QWidget) -> bool:
-        if not isinstance(modal, QMessageBox) or modal.windowTitle() != title:
-            return False
-        button = modal.button(QMessageBox.StandardButton.Yes)
-        assert button is not None
-        button.click()
-        return True
-
-    return step
-
-
 async def test_delete_this_calls_data_removes_its_journal_and_recent_target(
     app, qtbot, tmp_path: Path
 ) -> None:
@@ -137,7 +116,7 @@ async def test_delete_this_calls_data_removes_its_journal_and_recent_target(
         qtbot.mouseClick(w.call_controls.hang_up_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: session.state.call is CallState.DISCONNECTED, what="ended")
         assert w.acts.delete_call.isEnabled()
-        with operate(_answer_yes_to("Delete this call's data")) as pending:
+        with operate(click("Yes", title="Delete this call's data")) as pending:
             QTimer.singleShot(0, w.acts.delete_call.trigger)
             await wait_until(lambda: not pending, what="the question")
         await wait_until(lambda: not journal.exists(), what="the journal deleted")
@@ -205,7 +184,7 @@ async def test_a_journal_kept_redacted_recovers_redacted_and_the_window_says_so(
         # The operator closes the unsaved call, keeping it for recovery.
         qtbot.mouseClick(w.call_controls.hang_up_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: session.state.call is CallState.DISCONNECTED, what="ended")
-        with operate(_close_without_saving()) as pending:
+        with operate(click("Close without saving", says="not been saved")) as pending:
             QTimer.singleShot(0, w.acts.close_call.trigger)
             await wait_until(lambda: not pending, what="the question")
         assert SPELLED not in journal.read_text(encoding="utf-8", errors="replace")
@@ -220,18 +199,6 @@ async def test_a_journal_kept_redacted_recovers_redacted_and_the_window_says_so(
         assert "[SPELLED]" in texts
         assert SPELLED not in texts
         review.close()
-
-
-def _close_without_saving() -> Step:
-    def step(modal: QWidget) -> bool:
-        if not isinstance(modal, QMessageBox):
-            return False
-        assert "not been saved" in modal.text()
-        (button,) = [b for b in modal.buttons() if b.text() == "Close without saving"]
-        button.click()
-        return True
-
-    return step
 
 
 async def test_redacted_view_masks_the_screen_and_the_copy_not_the_transcript(
