@@ -27,6 +27,9 @@ _PATTERNS = [
     # bare JWTs (header.payload.signature, base64url, header starting with {"…)
     (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "<jwt>"),
 ]
+# websockets logs each frame at DEBUG with the start and end of its payload: a transcript
+# packet's text must not reach a log, so only the frame's kind and size are kept.
+_FRAME = re.compile(r"^([<>] (?:TEXT|BINARY|CONT)) .*?( \[\d+ bytes\])?$", re.DOTALL)
 _ACCESS_KEY = re.compile(r"(?i)accesskey\s*=\s*([^;\s\"']+)")
 
 # Exact values to hide wherever they appear (insertion-ordered, bounded).
@@ -69,6 +72,8 @@ def _scrub(record: logging.LogRecord) -> None:
     except Exception:
         return  # a bad format string: logging reports it when the record is emitted
     clean = redact(message)
+    if record.name.startswith("websockets"):
+        clean = _FRAME.sub(r"\1 <payload>\2", clean)
     if clean != message:
         record.msg, record.args = clean, None
     if record.exc_info and not record.exc_text:

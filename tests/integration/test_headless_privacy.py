@@ -20,8 +20,9 @@ from console.transcript.model import Transcript
 from tests.journal_keys import file_keyring_env, journal_key
 
 ROOT = Path(__file__).resolve().parents[2]
-# What the support call's caller says that must not be kept (account digits, a spelled name).
-ACCOUNT = "four four seven two, nine one zero, eight three"
+# What the support call's caller says that must not be kept (account digits, a spelled name):
+# the service's display form writes the spoken digits as numbers.
+ACCOUNT = "4472 910 83"
 SPELLED = "W H I T F I E L D"
 # Phrases only the transcript holds: none of them may reach a log.
 DISTINCTIVE = [
@@ -29,7 +30,7 @@ DISTINCTIVE = [
     "Contoso Internet",
     "billing history",
     "Whitfield",
-    "four four seven two",
+    ACCOUNT,
     SPELLED,
     "payment card",
 ]
@@ -62,13 +63,13 @@ def test_run_redact_masks_the_file_and_the_final_lines_and_the_journal_at_rest(
     keys = tmp_path / "keyring.json"
     out = tmp_path / "call.json"
     proc = acs_console(
-        "run", "--target", "+15550100", "--duration", "45", "--speed", "20", "--redact",
+        "run", "--target", "+15550100", "--duration", "60", "--speed", "20", "--redact",
         "--out", str(out), "--data-dir", str(data), env=file_keyring_env(keys),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     lines = finals(proc.stdout)
-    assert "Sure, it's, uh, [ACCOUNT]." in lines
-    assert any(line.endswith("That's [SPELLED].") for line in lines)
+    assert "Sure, it's, uh, [ACCOUNT]. This is the second mistake this year." in lines
+    assert "Dana Whitfield. That's [SPELLED]. Fix this today or I cancel my account." in lines
     assert ACCOUNT not in proc.stdout
     assert SPELLED not in proc.stdout
 
@@ -124,9 +125,11 @@ def test_logs_never_hold_transcript_text_even_at_verbose(tmp_path: Path) -> None
     assert len(said) >= 8
     assert sum(phrase in proc.stdout for phrase in DISTINCTIVE) == len(DISTINCTIVE)
     log = (logs / "acs-console.log").read_text(encoding="utf-8")
+    # ALERT lines are the run's own output on stderr (they quote the Final, as FINAL lines do)
+    logged = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("ALERT "))
     assert " DEBUG " in log  # verbose: the file log has the debug detail
     assert "journal started" in log
-    for where, text in (("the log file", log), ("stderr", proc.stderr)):
+    for where, text in (("the log file", log), ("stderr", logged)):
         for phrase in [*DISTINCTIVE, *said]:
             assert phrase not in text, f"{phrase!r} in {where}"
 
