@@ -61,12 +61,22 @@ class Styler:
         )
         self._text: dict[int, QColor] = {}
         self._interim: dict[int, QTextCharFormat] = {}
+        self._speaker: dict[tuple[int, bool], QTextCharFormat] = {}  # (colour, provisional)
 
     def text_colour(self, colour_index: int) -> QColor:
         c = self._text.get(colour_index)
         if c is None:
             c = self._text[colour_index] = palette.text_colour(colour_index, dark=self.scheme.dark)
         return c
+
+    def speaker(self, name: str, colour_index: int, *, provisional: bool = False) -> Fragment:
+        """The "Name: " that starts a line in the combined view."""
+        key = (colour_index, provisional)
+        fmt = self._speaker.get(key)
+        if fmt is None:
+            colour = self.text_colour(colour_index)
+            fmt = self._speaker[key] = char_format(colour, bold=True, italic=provisional)
+        return Fragment(f"{name}: ", fmt)
 
     def tooltip(self, phrase: Phrase) -> str:
         start, end = phrase.start, phrase.end
@@ -111,7 +121,7 @@ class Styler:
         )
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
-            frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
+            frags.append(self.speaker(speaker, colour_index))
         frags.append(Fragment(phrase.text, fmt))
         return frags
 
@@ -123,7 +133,7 @@ class Styler:
         colour = self.text_colour(colour_index)
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
-            frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
+            frags.append(self.speaker(speaker, colour_index))
         frags.append(Fragment(phrase.text, char_format(colour, tooltip=tip)))
         muted = QColor(self.scheme.muted)
         frags.append(Fragment(f" {NOT_FINALISED}", char_format(muted, tooltip=tip)))
@@ -147,12 +157,7 @@ class Styler:
             )
         frags = []
         if speaker is not None:
-            frags.append(
-                Fragment(
-                    f"{speaker}: ",
-                    char_format(self.text_colour(colour_index), bold=True, italic=True),
-                )
-            )
+            frags.append(self.speaker(speaker, colour_index, provisional=True))
         frags.append(Fragment(phrase.text + " …", fmt))
         return frags
 
