@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -140,6 +141,9 @@ def describe_marker(marker: Marker) -> str:
 TimelineItem = Phrase | Marker
 
 
+_PLACE = operator.itemgetter(0, 1, 2)  # (place, markers first, seq): C speed, unlike a lambda
+
+
 def interleave(
     markers: Sequence[Marker], phrases: Sequence[Phrase], origin: float, rate: float
 ) -> list[tuple[float, TimelineItem]]:
@@ -161,7 +165,7 @@ def interleave(
         place = min((m.at - origin) * rate, earliest[bisect.bisect_left(received, m.at)])
         keyed.append((place, 0, m.seq, m))
     keyed.extend((p.start, 1, p.seq, p) for p in phrases)
-    keyed.sort(key=lambda k: k[:3])
+    keyed.sort(key=_PLACE)  # never compares the items themselves
     return [(place, item) for place, _, _, item in keyed]
 
 

@@ -81,15 +81,15 @@ async def run_gui(
             return await _show(window, close_event, on_window, crashes)
         except EmulatorStartError as exc:
             # A bad --scenario or --audio file (or --audio without the speech extra).
-            QMessageBox.critical(None, APP_NAME, f"The emulator could not start: {exc}")
+            message = f"The emulator could not start: {exc}"
+            await _from_the_loop(lambda: QMessageBox.critical(None, APP_NAME, message))
             return 2
         except OSError as exc:
-            QMessageBox.critical(
-                None,
-                APP_NAME,
+            message = (
                 f"The console could not start its listeners: {exc.strerror or exc}. "
-                "Another program may be using the ports; choose others in Settings.",
+                "Another program may be using the ports; choose others in Settings."
             )
+            await _from_the_loop(lambda: QMessageBox.critical(None, APP_NAME, message))
             return 1
         window = MainWindow(runtime, prefs=prefs, data_dir=data_dir, secrets=secrets)
         _give_folders(window, args)
@@ -120,3 +120,21 @@ async def _show(
         await asyncio.wait_for(window.tasks.wait(), _QUIT_GRACE_S)
     window.shutdown()
     return 0
+
+
+async def _from_the_loop(show: Callable[[], object]) -> None:
+    """Show a modal box from a plain loop callback and wait for it to close. Its own Qt loop,
+    run inside this task, would resume other tasks while this one is still executing, which
+    asyncio refuses (those tasks would then never wake again)."""
+    loop = asyncio.get_running_loop()
+    closed: asyncio.Future[None] = loop.create_future()
+
+    def run() -> None:
+        try:
+            show()
+        finally:
+            if not closed.done():
+                closed.set_result(None)
+
+    loop.call_soon(run)
+    await closed

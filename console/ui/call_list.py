@@ -67,23 +67,33 @@ class CallRow(QWidget):
         self.refresh()
 
     def refresh(self, now: float | None = None) -> None:
+        # Every second for every row: only what changed is set (a style sheet set again, even
+        # unchanged, restyles and repaints its label).
         e = self.entry
         s = current_scheme()
-        self.title.setText(f"{e.number} · {e.label}")
         state, transcription = describe(e, now)
-        self.state_line.setText(state)
-        self.transcription_line.setText(transcription)
         colour = {
             CallState.CONNECTED: s.ok,
             CallState.FAILED: s.bad,
         }.get(e.state.call, s.muted)
-        self.state_line.setStyleSheet(f"color: {colour};")
         failed = e.state.transcription is TranscriptionState.FAILED
-        self.transcription_line.setStyleSheet(f"color: {s.bad if failed else s.muted};")
-        self.mark.setText("●" if e.unread else "")
-        self.mark.setStyleSheet(f"color: {s.accent}; font-size: 12pt;")
-        self.mark.setToolTip("New lines or a problem in this call" if e.unread else "")
-        self.setAccessibleName(f"Call {e.number} with {e.label}: {state}. {transcription}.")
+        _set(self.title, f"{e.number} · {e.label}")
+        _set(self.state_line, state, f"color: {colour};")
+        _set(self.transcription_line, transcription, f"color: {s.bad if failed else s.muted};")
+        _set(self.mark, "●" if e.unread else "", f"color: {s.accent}; font-size: 12pt;")
+        tip = "New lines or a problem in this call" if e.unread else ""
+        if self.mark.toolTip() != tip:
+            self.mark.setToolTip(tip)
+        name = f"Call {e.number} with {e.label}: {state}. {transcription}."
+        if self.accessibleName() != name:
+            self.setAccessibleName(name)
+
+
+def _set(label: QLabel, text: str, style: str | None = None) -> None:
+    if label.text() != text:
+        label.setText(text)
+    if style is not None and label.styleSheet() != style:
+        label.setStyleSheet(style)
 
 
 class CallList(QListWidget):

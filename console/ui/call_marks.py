@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from console.transcript.alerts import Alert, alerts_for
 from console.transcript.insights import TREND_TURNS, InsightsSnapshot, compute_insights
 from console.transcript.model import Transcript
-from console.transcript.timeline import Phrase
+from console.transcript.timeline import Phrase, PhraseStatus
 
 InsightsSource = Callable[[], InsightsSnapshot]
 
@@ -50,8 +50,13 @@ class CallMarks:
             insights = once
         self._insights = insights
 
-    def restart_trends(self) -> None:
+    def restart_trends(self, transcript: Transcript) -> None:
+        """Each speaker's trend from their last Finals (the view writes old text out of order)."""
         self._trends.clear()
+        for participant in transcript.participants:
+            for phrase in transcript.settled_for(participant.raw_id):
+                if phrase.status is PhraseStatus.FINAL:
+                    self.note_final(phrase)
 
     def note_alert(self, alert: Alert) -> None:
         self._alerts.setdefault(alert.phrase_id, []).append(alert.rule)
@@ -61,7 +66,7 @@ class CallMarks:
         return self._alerts.get(phrase.id, [])
 
     def note_final(self, phrase: Phrase) -> None:
-        """A Final shown in its speaker's pane: its sentiment joins their trend."""
+        """A new Final: its sentiment joins its speaker's trend."""
         if phrase.sentiment:
             trend = self._trends.get(phrase.raw_id)
             if trend is None:

@@ -89,6 +89,7 @@ class Styler:
         )
         self._text: dict[int, QColor] = {}
         self._interim: dict[int, QTextCharFormat] = {}
+        self._speaker: dict[tuple[int, bool], QTextCharFormat] = {}  # (colour, provisional)
 
     def _shown(self, text: str) -> str:
         if not self.redacted:
@@ -105,6 +106,15 @@ class Styler:
         if c is None:
             c = self._text[colour_index] = palette.text_colour(colour_index, dark=self.scheme.dark)
         return c
+
+    def speaker(self, name: str, colour_index: int, *, provisional: bool = False) -> Fragment:
+        """The "Name: " that starts a line in the combined view."""
+        key = (colour_index, provisional)
+        fmt = self._speaker.get(key)
+        if fmt is None:
+            colour = self.text_colour(colour_index)
+            fmt = self._speaker[key] = char_format(colour, bold=True, italic=provisional)
+        return Fragment(f"{name}: ", fmt)
 
     def tooltip(self, phrase: Phrase) -> str:
         start, end = phrase.start, phrase.end
@@ -151,7 +161,7 @@ class Styler:
         )
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
-            frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
+            frags.append(self.speaker(speaker, colour_index))
         frags.append(Fragment(self._shown(phrase.text), fmt))
         frags.extend(self._marks(phrase, call_locale, alerts))
         return frags
@@ -185,7 +195,7 @@ class Styler:
         colour = self.text_colour(colour_index)
         frags = [Fragment(clock(phrase.start) + "  ", self._time_fmt)]
         if speaker is not None:
-            frags.append(Fragment(f"{speaker}: ", char_format(colour, bold=True)))
+            frags.append(self.speaker(speaker, colour_index))
         frags.append(Fragment(self._shown(phrase.text), char_format(colour, tooltip=tip)))
         muted = QColor(self.scheme.muted)
         frags.append(Fragment(f" {NOT_FINALISED}", char_format(muted, tooltip=tip)))
@@ -209,12 +219,7 @@ class Styler:
             )
         frags = []
         if speaker is not None:
-            frags.append(
-                Fragment(
-                    f"{speaker}: ",
-                    char_format(self.text_colour(colour_index), bold=True, italic=True),
-                )
-            )
+            frags.append(self.speaker(speaker, colour_index, provisional=True))
         text = redact_provisional(phrase.text) if self.redacted else phrase.text
         frags.append(Fragment(text + " …", fmt))
         return frags

@@ -4,7 +4,7 @@ speaking light) and text."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QFocusEvent, QFont, QFontMetrics, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -52,6 +52,12 @@ class NameEdit(QLineEdit):
         self.setText(shown if room > 0 else self._committed)
         self.setCursorPosition(0)  # the start is what a clipped name must never lose
         self.setToolTip(f"{self._committed} — click to rename")
+
+    def abandon_edit(self) -> None:
+        """Drop an edit under way (the pane is about to show someone else)."""
+        if self.hasFocus():
+            self.setText(self._committed)
+            self.clearFocus()
 
     def _commit(self) -> None:
         text = self.text().strip()
@@ -119,7 +125,13 @@ class ParticipantPane(QFrame):
         top.addWidget(self.meter, 0, Qt.AlignmentFlag.AlignVCenter)
         self.speaking_label = QLabel("", self.header)
         self.speaking_label.setAccessibleName("Speaking indicator")
-        self.speaking_label.setMinimumWidth(84)
+        plain = QFont(self.speaking_label.font())
+        plain.setWeight(QFont.Weight.Normal)
+        strong = QFont(plain)
+        strong.setWeight(QFont.Weight.DemiBold)
+        self._speaking_fonts = (plain, strong)
+        widest = QFontMetrics(strong).horizontalAdvance("❚❚ on hold")
+        self.speaking_label.setFixedWidth(max(84, widest + 6))
         self.speaking_label.setAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
@@ -155,6 +167,28 @@ class ParticipantPane(QFrame):
         self.view.setAccessibleName(f"Transcript of {name}")
         outer.addWidget(self.view, 1)
         self.apply_colours()
+
+    def reuse(self, raw_id: str, name: str, colour_index: int) -> None:
+        """Show another participant here (another call came into view): far cheaper than
+        building a pane, and a pane kept in its place in the grid is not laid out again."""
+        self.name_edit.abandon_edit()
+        self.raw_id = raw_id
+        self.name_edit.setAccessibleName(f"Name of participant {raw_id}")
+        self.hold_button.setAccessibleName(f"Hold {raw_id}")
+        self.raw_label.setText(raw_id)
+        self.raw_label.setToolTip(raw_id)
+        self.set_name(name)
+        self.view.clear_all()
+        self.view.jump_to_live()
+        self.meter.set_reading(None)
+        self._speaking_text = self._speaking_audio = False
+        self.held = False
+        self.set_held(False, holdable=False)
+        if colour_index != self.colour_index:
+            self.colour_index = colour_index
+            self.apply_colours()
+        else:
+            self._update_speaking()
 
     @property
     def name(self) -> str:
@@ -212,19 +246,18 @@ class ParticipantPane(QFrame):
             self._paint_speaking()
 
     def _paint_speaking(self) -> None:
-        fg = palette.on_swatch(self.colour_index).name()
+        # Toggled with every Final: text and font weight only (a style sheet set here restyled
+        # the label each time), at a fixed width so the header is never laid out again.
+        label = self.speaking_label
         if self.held:
-            self.speaking_label.setText("❚❚ on hold")
-            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 600;")
-            self.speaking_label.setAccessibleDescription("on hold")
+            text, state = "❚❚ on hold", "on hold"
         elif self._speaking:
-            self.speaking_label.setText("● speaking")
-            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 600;")
-            self.speaking_label.setAccessibleDescription("speaking")
+            text, state = "● speaking", "speaking"
         else:
-            self.speaking_label.setText("○")
-            self.speaking_label.setStyleSheet(f"color: {fg}; font-weight: 400;")
-            self.speaking_label.setAccessibleDescription("silent")
+            text, state = "○", "silent"
+        label.setText(text)
+        label.setFont(self._speaking_fonts[state != "silent"])
+        label.setAccessibleDescription(state)
 
     def apply_colours(self) -> None:
         s = current_scheme()

@@ -34,75 +34,66 @@ class PaneGrid(QWidget):
         self.empty_label.setStyleSheet(f"color: {current_scheme().muted}; font-size: 11pt;")
         self._layout.addWidget(self.empty_label)
         self.splitter: QSplitter | None = None
-        self.count = -1  # panes in the current arrangement (-1: none made yet)
-
-    def reset(self) -> None:
-        self.count = -1
+        self.count = 0  # panes in the current arrangement
 
     def arrange(self, panes: Sequence[ParticipantPane]) -> None:
-        """Lay the panes out in order.
+        """Lay the panes out in order, in rows of a vertical splitter (one row up to three).
 
-        A pane joining the current shape is added in place; the splitters are rebuilt only
-        when the number of columns changes (4th, 5th, 10th pane…), since reparenting every pane
-        is costly.
+        Only what changed moves: a pane joining goes into its place, a pane whose row changes
+        (the 4th, 5th, 10th… joining) is moved, and a pane no longer wanted is hidden where it
+        is, ready to show the next call's participant in the same place. Moving a pane to
+        another splitter restyles every widget in it, so the grid is never rebuilt wholesale.
         """
         n = len(panes)
-        old_n = max(self.count, 0)
         self.count = n
         self.empty_label.setVisible(n == 0)
         root = self.splitter
-        same_shape = (
-            root is not None
-            and old_n > 0
-            and n > old_n
-            and (
-                n <= MAX_SIDE_BY_SIDE or (old_n > MAX_SIDE_BY_SIDE and columns(n) == columns(old_n))
-            )
-        )
-        if same_shape:
-            assert root is not None
-            for index in range(old_n, n):
-                self._place(root, panes[index], index, n)
-            return
-        for pane in panes:
-            pane.setParent(self)
-        if root is not None:
-            self._layout.removeWidget(root)
-            root.setParent(None)
-            root.deleteLater()
-            self.splitter = None
-        if n == 0:
-            return
-        orientation = (
-            Qt.Orientation.Horizontal if n <= MAX_SIDE_BY_SIDE else Qt.Orientation.Vertical
-        )
-        root = QSplitter(orientation, self)
-        root.setChildrenCollapsible(False)
-        root.setHandleWidth(8)
-        for index, pane in enumerate(panes):
-            self._place(root, pane, index, n)
-        # Equal shares; a splitter would otherwise size panes by their content.
-        for sp in [root, *root.findChildren(QSplitter)]:
-            sp.setSizes([10_000] * sp.count())
-        self.splitter = root
-        self._layout.addWidget(root, 1)
-        for pane in panes:
-            pane.show()
-
-    @staticmethod
-    def _place(root: QSplitter, pane: ParticipantPane, index: int, n: int) -> None:
-        if root.orientation() == Qt.Orientation.Horizontal:
-            root.addWidget(pane)
-            root.setSizes([10_000] * root.count())
-        else:
-            row_index = index // columns(n)
-            if row_index >= root.count():
+        if root is None:
+            if n == 0:
+                return
+            root = QSplitter(Qt.Orientation.Vertical, self)
+            root.setChildrenCollapsible(False)
+            root.setHandleWidth(8)
+            self.splitter = root
+            self._layout.addWidget(root, 1)
+        width = columns(n) or 1
+        rows = [panes[i : i + width] for i in range(0, n, width)]
+        resized: list[QSplitter] = []
+        for r, wanted in enumerate(rows):
+            if r >= root.count():
                 row = QSplitter(Qt.Orientation.Horizontal, root)
                 row.setChildrenCollapsible(False)
                 root.addWidget(row)
-                root.setSizes([10_000] * root.count())
-            row = root.widget(row_index)
-            assert isinstance(row, QSplitter)
-            row.addWidget(pane)
-            row.setSizes([10_000] * row.count())
-        pane.show()
+                resized.append(root)
+            row = self._row(root, r)
+            row.setHandleWidth(8 if len(rows) == 1 else -1)  # a grid's columns: the style's gap
+            if row.isHidden():
+                row.show()
+                resized.append(root)
+            for c, pane in enumerate(wanted):
+                if row.widget(c) is not pane:
+                    row.insertWidget(c, pane)
+                    resized.append(row)
+                if pane.isHidden():
+                    pane.show()
+                    resized.append(row)
+        for r in range(root.count()):
+            row = self._row(root, r)
+            for c in range(len(rows[r]) if r < len(rows) else 0, row.count()):
+                left = row.widget(c)
+                if left is not None and not left.isHidden():
+                    left.hide()
+                    resized.append(row)
+            if r >= len(rows) and not row.isHidden():
+                row.hide()
+                resized.append(root)
+        # Equal shares; a splitter would otherwise size panes by their content.
+        for sp in dict.fromkeys(resized):
+            sp.setSizes([10_000] * sp.count())
+        root.setVisible(n > 0)
+
+    @staticmethod
+    def _row(root: QSplitter, index: int) -> QSplitter:
+        row = root.widget(index)
+        assert isinstance(row, QSplitter)
+        return row

@@ -139,6 +139,15 @@ class PhraseView(QPlainTextEdit):
         super().resizeEvent(e)
         self._place_jump_button()
 
+    def event(self, e: QEvent) -> bool:
+        handled = super().event(e)
+        if e.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
+            # The style sheet turns the viewport's own background fill off, which made every
+            # repaint of the text repaint each widget beneath it too (window, splitters, pane
+            # frame). Filled with the same colour, the viewport is opaque and paints alone.
+            self.viewport().setAutoFillBackground(True)
+        return handled
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         # Tooltips from the character format under the mouse (confidence and time range).
         if obj is self.viewport() and event.type() == QEvent.Type.ToolTip:
@@ -165,15 +174,18 @@ class PhraseView(QPlainTextEdit):
         if self._interim_start is None:
             return
         start = self._interim_start
-        if start > 0:
-            cursor.setPosition(start - 1)  # include the separator before the provisional block
-        else:
-            cursor.setPosition(0)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        # From the separator before the provisional block (if any) to the end.
+        cursor.setPosition(max(0, start - 1))
+        cursor.setPosition(self._end(), QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         self._interim_start = None
         if start == 0:
             self._empty = True
+
+    def _end(self) -> int:
+        # setPosition, not movePosition(End): movePosition lays out the block it starts from,
+        # which made every appended block cost a text layout even while off screen.
+        return self.document().characterCount() - 1
 
     def _write_block(
         self, cursor: QTextCursor, fragments: Sequence[Fragment], centered: bool = False
@@ -211,7 +223,7 @@ class PhraseView(QPlainTextEdit):
             for entry in settled:
                 self._insert_settled(cursor, entry)
             if interim:
-                cursor.movePosition(QTextCursor.MoveOperation.End)
+                cursor.setPosition(self._end())
                 was_empty = self._empty
                 self._write_block(cursor, ())
                 block = cursor.block()
@@ -228,22 +240,75 @@ class PhraseView(QPlainTextEdit):
 
     def _insert_settled(self, cursor: QTextCursor, entry: Entry) -> None:
         key = entry.key
-        if key is None or not self._keys or key >= self._keys[-1]:
-            cursor.movePosition(QTextCursor.MoveOperation.End)
+        if key is None or not self._keys or (key >= self._keys[-1] and self._interim_start is None):
+            cursor.setPosition(self._end())
             self._write_block(cursor, entry.fragments, entry.centered)
             if key is not None:
                 self._keys.append(key)
             return
-        # Out of order (a late final from another speaker): insert before the next later block.
+        # Out of order (a late final from another speaker), or before the provisional block:
+        # insert before the next later block.
         index = bisect_right(self._keys, key)
         self._keys.insert(index, key)
         block = self.document().findBlockByNumber(index)
-        cursor.setPosition(block.position())
+        at = block.position()
+        cursor.setPosition(at)
         cursor.insertBlock(block.blockFormat(), QTextCharFormat())
-        cursor.movePosition(QTextCursor.MoveOperation.PreviousBlock)
+        cursor.setPosition(at)  # the emptied block before the one that moved down
         cursor.setBlockFormat(self._center_fmt if entry.centered else self._block_fmt)
         for frag in entry.fragments:
             cursor.insertText(frag.text, frag.fmt)
+
+    def prepend(self, settled: Sequence[Entry]) -> None:
+        """Write settled blocks (oldest first) before everything shown: older text of a
+        transcript brought into view after its tail. The view stays where it was read."""
+        if not settled:
+            return
+        keys = [e.key for e in settled if e.key is not None]
+        if self._empty:
+            self.update_content(settled, None, interim_changed=False)
+            return
+        if keys and self._keys and keys[-1] > self._keys[0]:
+            # A late line already sits among them: place each by its key.
+            before = self.document().characterCount()
+            cursor = QTextCursor(self.document())
+            cursor.beginEditBlock()
+            for entry in settled:
+                self._insert_settled(cursor, entry)  # before the provisional block, if any
+            cursor.endEditBlock()
+            if self._interim_start is not None:
+                self._interim_start += self.document().characterCount() - before
+            return
+        doc = self.document()
+        sb = self.verticalScrollBar()
+        value, follow = sb.value(), self._following
+        before = doc.characterCount()
+        self._adjusting = True
+        cursor = QTextCursor(doc)
+        cursor.beginEditBlock()
+        try:
+            first = doc.firstBlock()
+            cursor.setPosition(0)
+            cursor.insertBlock(first.blockFormat(), first.charFormat())  # it moves down as is
+            cursor.setPosition(0)
+            for i, entry in enumerate(settled):
+                fmt = self._center_fmt if entry.centered else self._block_fmt
+                if i:
+                    cursor.insertBlock(fmt, QTextCharFormat())
+                else:
+                    cursor.setBlockFormat(fmt)
+                for frag in entry.fragments:
+                    cursor.insertText(frag.text, frag.fmt)
+        finally:
+            cursor.endEditBlock()
+        if self._interim_start is not None:
+            self._interim_start += doc.characterCount() - before
+        self._keys[0:0] = keys
+        if follow:
+            self.jump_to_live()
+        else:
+            sb.setValue(value + len(settled))  # a block not laid out yet counts as one line
+        self._adjusting = False
 
     def clear_all(self) -> None:
         self.document().clear()

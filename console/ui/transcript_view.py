@@ -1,14 +1,19 @@
 """The transcript area: one pane per participant (or the combined view), bound to a Transcript.
 
-Change records from the model only mark state dirty; a ~30 ms timer flushes them into the
-widgets in one edit per pane. Under a packet burst that costs one repaint per frame instead of
-one per packet, and the model keeps taking packets at full speed. Audio level meters ride on the
-same timer: an audio frame only marks them dirty, and a flush reads every meter once.
+Change records from the model only mark state dirty; a timer flushes them into the widgets in
+one edit per pane, at most once per ~30 ms (at once after a quiet spell). Under a packet burst
+that costs one repaint per frame instead of one per packet, and the model keeps taking packets at
+full speed. Audio level meters ride on the same timer: an audio frame only marks them dirty, and
+a flush reads every meter once.
+
+Bringing a transcript into view writes each view's newest lines at once and the older ones in the
+background (:mod:`console.ui.backfill`), into the panes the last transcript used.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -37,19 +42,22 @@ from console.transcript.timeline import (
     PhraseChanged,
     PhraseStatus,
 )
+from console.ui.backfill import Backfill, split_tail
 from console.ui.call_marks import CallMarks, InsightsSource
 from console.ui.formatting import Styler, Thresholds, trend_text
 from console.ui.insights_strip import InsightsStrip
 from console.ui.pane import ParticipantPane
 from console.ui.pane_grid import PaneGrid
-from console.ui.phrase_view import Entry, Fragment, PhraseView
+from console.ui.phrase_view import Entry, PhraseView
 from console.ui.theme import current_scheme
 from console.ui.transcript_bar import TranscriptBar
+from console.ui.transcript_lines import TranscriptLines
 
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 30
 _ANNOUNCE_PER_FLUSH = 3
+_SPARE_PANES = 12  # panes kept for the next call brought into view
 
 
 @dataclass(slots=True)
@@ -101,14 +109,15 @@ class TranscriptView(QWidget):
         self._unsubscribe: Callable[[], None] | None = None
         self._thresholds = Thresholds()
         self._redacted = False
-        self._styler = Styler(current_scheme(), self._thresholds, self.font())
         self.marks = CallMarks()  # alerts, sentiment trends, insights
+        styler = Styler(current_scheme(), self._thresholds, self.font())
+        self.lines = TranscriptLines(styler, self.marks)
         self._pending = _Pending()
         self.panes: dict[str, ParticipantPane] = {}
         self._order: list[str] = []
+        self._spare: list[ParticipantPane] = []  # built panes not in use, reused first
         self._combined_dirty_rebuild = False
         self._origin: float | None = None
-        self._switch_markers: set[int] = set()
         self.flush_count = 0
         self.shown_revision = 0
         self.audio: AudioLevels | None = None
@@ -120,6 +129,9 @@ class TranscriptView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
+        self._flushed_at = 0.0  # monotonic start of the last flush
+        self._backfill = Backfill(self)
+        self._backfill.done.connect(lambda: self.flushed.emit(self.shown_revision))
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -144,6 +156,13 @@ class TranscriptView(QWidget):
         self.stack.addWidget(self.combined)
         outer.addWidget(self.stack, 1)
 
+        if holdable:
+            # A live call's first speaker then finds a pane ready: the first one built in a
+            # process costs several times the others (Qt's one-time set-up), mid-call otherwise.
+            spare = self._new_pane("", "", 0)
+            spare.hide()
+            self._spare.append(spare)
+
         # Screen readers hear Finals only: this label changes (and is announced) per Final.
         self.live_label = QLabel("", self)
         self.live_label.setAccessibleName("Latest transcript line")
@@ -164,22 +183,20 @@ class TranscriptView(QWidget):
         self._bind(transcript)
 
     def _bind(self, transcript: Transcript | None) -> None:
-        self.marks.restart_trends()  # rebuilt as the Finals are rendered again
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self._timer.stop()
+        self._backfill.clear()
         self._pending = _Pending()
-        for pane in self.panes.values():
-            pane.setParent(None)
-            pane.deleteLater()
+        # The panes in view are reused in their places for the next transcript's participants.
+        self._spare[:0] = [self.panes[r] for r in self._order]
         self.panes.clear()
         self._order.clear()
-        self.split_host.reset()
         self.combined.view.clear_all()
-        self.transcript = transcript
+        self.transcript = self.lines.transcript = transcript
         if transcript is None:
-            self.split_host.arrange([self.panes[r] for r in self._order])
+            self._arrange()
             self.insights.setVisible(False)
             return
         self._origin = transcript.origin
@@ -187,18 +204,23 @@ class TranscriptView(QWidget):
         self._render_all()
 
     def _render_all(self) -> None:
+        # What is on screen first (each view's tail); older text follows in the background.
         t = self.transcript
         assert t is not None
         for p in t.participants:
             self._add_pane(p.raw_id)
+        self._arrange()
         for raw_id, pane in self.panes.items():
-            entries = [self._entry(ph) for ph in t.settled_for(raw_id)]
-            pane.view.update_content(entries, None, interim_changed=False)
+            older, tail = split_tail(t.settled_for(raw_id))
+            pane.view.update_content(
+                [self.lines.pane_line(ph) for ph in tail], None, interim_changed=False
+            )
+            self._backfill.add(pane.view, older, self.lines.pane_line)
         self._rebuild_combined()
         for raw_id in self.panes:
             self._pending.interim.add(raw_id)
-        self.split_host.arrange([self.panes[r] for r in self._order])
         self.shown_revision = t.revision
+        self.marks.restart_trends(t)
         self._show_trends(self.panes)
         self.refresh_insights()
         self._schedule()
@@ -208,7 +230,7 @@ class TranscriptView(QWidget):
         self.marks.note_alert(alert)
 
     def refresh_insights(self) -> None:
-        self.insights.show_snapshot(self.marks.snapshot(), self._name, self.marks.alert_count)
+        self.insights.show_snapshot(self.marks.snapshot(), self.lines.name, self.marks.alert_count)
 
     def _show_trends(self, raw_ids: Iterable[str]) -> None:
         for raw_id in raw_ids:
@@ -221,17 +243,21 @@ class TranscriptView(QWidget):
         t = self.transcript
         view = self.combined.view
         view.clear_all()
+        self._backfill.cancel(view)
         if t is None:
             return
         self._origin = t.origin
-        entries = []
-        for item in t.timeline(abandoned=True):
-            if isinstance(item, Marker):
-                entries.append(self._marker_entry(item, keyed=True))
-            else:
-                entries.append(self._combined_entry(item))
-        view.update_content(entries, self._combined_interim(), interim_changed=True)
+        older, tail = split_tail(t.timeline(abandoned=True))
+        entries = [self.lines.combined_line(item) for item in tail]
+        view.update_content(entries, self.lines.combined_interim(), interim_changed=True)
+        self._backfill.add(view, older, self.lines.combined_line)
         self._combined_dirty_rebuild = False
+
+    def _arrange(self) -> None:
+        self.split_host.arrange([self.panes[r] for r in self._order])
+        for pane in self._spare[_SPARE_PANES:]:  # parked by the grid; beyond a few, they go
+            pane.deleteLater()
+        del self._spare[_SPARE_PANES:]
 
     def _on_change(self, change: Change) -> None:
         # Runs once per packet: record, never touch widgets here.
@@ -253,12 +279,15 @@ class TranscriptView(QWidget):
             p.settled.append(change.marker)
             t = self.transcript
             if change.marker.kind == MarkerKind.LOCALE_CHANGED and t is not None and t.final_count:
-                self._switch_markers.add(change.marker.seq)
+                self.lines.switch_markers.add(change.marker.seq)
         self._schedule()
 
     def _schedule(self) -> None:
+        # At most one flush per FLUSH_MS, but at once when the last was longer ago: a packet
+        # after a quiet spell is painted on the next loop turn instead of waiting a full frame.
         if not self._timer.isActive():
-            self._timer.start()
+            since = (time.monotonic() - self._flushed_at) * 1000
+            self._timer.start(max(0, round(FLUSH_MS - since)))
 
     # --- audio levels ---------------------------------------------------------------------------
     def set_audio(self, levels: AudioLevels | None) -> None:
@@ -302,6 +331,7 @@ class TranscriptView(QWidget):
     # --- flushing -------------------------------------------------------------------------------
     def flush(self) -> None:
         self._timer.stop()
+        self._flushed_at = time.monotonic()
         self._flush_transcript()
         self._flush_levels()
 
@@ -315,7 +345,7 @@ class TranscriptView(QWidget):
         for raw_id in p.new_participants:
             self._add_pane(raw_id)
         if len(self._order) != self.split_host.count:
-            self.split_host.arrange([self.panes[r] for r in self._order])
+            self._arrange()
         if t.origin != self._origin:
             self._combined_dirty_rebuild = True  # the call clock's zero moved
         if p.renamed:
@@ -327,17 +357,19 @@ class TranscriptView(QWidget):
             self._combined_dirty_rebuild = True  # names are part of each combined line
         # Per pane, in arrival order: its own phrases and every marker.
         per_pane: dict[str, list[Entry]] = {}
+        styled: dict[int, Entry] = {}  # a phrase's pane line, reused for its combined line
         marker_seen = False
         for item in p.settled:
             if isinstance(item, Marker):
-                if not self._marker_in_panes(item):
+                if not self.lines.marker_in_panes(item):
                     continue
-                entry = self._marker_entry(item, keyed=False)
+                entry = self.lines.marker_line(item, keyed=False)
                 for raw_id in self.panes:
                     per_pane.setdefault(raw_id, []).append(entry)
                 marker_seen = True
             else:
-                per_pane.setdefault(item.raw_id, []).append(self._entry(item))
+                entry = styled[id(item)] = self.lines.pane_line(item)
+                per_pane.setdefault(item.raw_id, []).append(entry)
         touched = set(per_pane) | p.interim
         if marker_seen:
             touched |= set(self.panes)
@@ -348,22 +380,19 @@ class TranscriptView(QWidget):
             entries = per_pane.get(raw_id, [])
             interim_changed = raw_id in p.interim or bool(entries)
             phrase = t.open_intermediate(raw_id)
-            interim = self._interim_fragments(phrase) if phrase is not None else None
+            interim = self.lines.interim(phrase) if phrase is not None else None
             pane.view.update_content(entries, interim, interim_changed=interim_changed)
             pane.set_speaking(phrase is not None)
         if self._combined_dirty_rebuild:
             self._rebuild_combined()
         else:
-            combined = [
-                self._marker_entry(item, keyed=True)
-                if isinstance(item, Marker)
-                else self._combined_entry(item)
-                for item in p.settled
-            ]
+            combined = [self.lines.combined_line(item, styled.get(id(item))) for item in p.settled]
             combined.sort(key=lambda e: e.key or ())
-            self.combined.view.update_content(combined, self._combined_interim())
+            self.combined.view.update_content(combined, self.lines.combined_interim())
         self._announce(p.finals)
         if p.finals:
+            for final in p.finals:
+                self.marks.note_final(final)
             self._show_trends({f.raw_id for f in p.finals})
         self.shown_revision = t.revision
         self.flushed.emit(t.revision)
@@ -382,70 +411,6 @@ class TranscriptView(QWidget):
                 QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.live_label, text))
             self.final_announced.emit(text)
 
-    # --- entries ---------------------------------------------------------------------------------
-    def _colour(self, raw_id: str) -> int:
-        t = self.transcript
-        participant = t.participant(raw_id) if t is not None else None
-        return participant.colour if participant is not None else 0
-
-    def _name(self, raw_id: str) -> str:
-        t = self.transcript
-        participant = t.participant(raw_id) if t is not None else None
-        return participant.display_name if participant is not None else raw_id
-
-    def _entry(self, phrase: Phrase) -> Entry:
-        colour = self._colour(phrase.raw_id)
-        if phrase.status is PhraseStatus.ABANDONED:
-            return Entry(self._styler.abandoned(phrase, colour))
-        self.marks.note_final(phrase)
-        return Entry(self._final(phrase, colour))
-
-    def _final(self, phrase: Phrase, colour: int, speaker: str | None = None) -> list[Fragment]:
-        locale = self.transcript.locale if self.transcript is not None else None
-        alerts = self.marks.alerts_on(phrase)
-        return self._styler.final(
-            phrase, colour, speaker=speaker, call_locale=locale, alerts=alerts
-        )
-
-    def _combined_entry(self, phrase: Phrase) -> Entry:
-        colour = self._colour(phrase.raw_id)
-        name = self._name(phrase.raw_id)
-        if phrase.status is PhraseStatus.ABANDONED:
-            frags = self._styler.abandoned(phrase, colour, speaker=name)
-        else:
-            frags = self._final(phrase, colour, speaker=name)
-        return Entry(frags, key=(phrase.start, 1.0, float(phrase.seq)))
-
-    def _marker_in_panes(self, marker: Marker) -> bool:
-        """Panes show what changes how to read the text after it; the rest is in Combined."""
-        if marker.kind == MarkerKind.CALL_CONNECTED:
-            return False
-        if marker.kind == MarkerKind.LOCALE_CHANGED:
-            # A confirmation before any text is not a switch; "transcription started" says it.
-            return marker.seq in self._switch_markers
-        return True
-
-    def _marker_entry(self, marker: Marker, *, keyed: bool) -> Entry:
-        assert self.transcript is not None
-        frags = self._styler.marker(marker, self.transcript)
-        key = (self.transcript.time_of(marker), 0.0, float(marker.seq)) if keyed else None
-        return Entry(frags, key=key, centered=True)
-
-    def _interim_fragments(self, phrase: Phrase) -> list[Fragment]:
-        return self._styler.interim(phrase, self._colour(phrase.raw_id))
-
-    def _combined_interim(self) -> list[Fragment] | None:
-        t = self.transcript
-        if t is None:
-            return None
-        frags: list[Fragment] = []
-        for phrase in t.open_intermediates():
-            if frags:
-                frags.append(Fragment("\u2028", frags[-1].fmt))  # line break inside the block
-            colour = self._colour(phrase.raw_id)
-            frags += self._styler.interim(phrase, colour, speaker=self._name(phrase.raw_id))
-        return frags or None
-
     # --- panes and layout ------------------------------------------------------------------------
     def _add_pane(self, raw_id: str) -> None:
         if raw_id in self.panes or self.transcript is None:
@@ -453,19 +418,27 @@ class TranscriptView(QWidget):
         participant = self.transcript.participant(raw_id)
         name = participant.display_name if participant else raw_id
         colour = participant.colour if participant else len(self._order)
-        pane = ParticipantPane(raw_id, name, colour, self.split_host)
+        if self._spare:
+            pane = self._spare.pop(0)
+            pane.reuse(raw_id, name, colour)
+        else:
+            pane = self._new_pane(raw_id, name, colour)
         if self.read_only:
             pane.name_edit.setReadOnly(True)
             pane.name_edit.setToolTip("")
-        pane.rename_requested.connect(self.rename_requested)
-        pane.hold_requested.connect(self.hold_requested)
-        pane.view.copy_all_requested.connect(self.copy_all_requested)
         if self._holdable_view:
             pane.set_held(raw_id in self._held, holdable=self._can_hold)
         pane.meter.setVisible(self.audio is not None)
         self._levels_revision = -1  # read its meter at the next flush
         self.panes[raw_id] = pane
         self._order.append(raw_id)
+
+    def _new_pane(self, raw_id: str, name: str, colour: int) -> ParticipantPane:
+        pane = ParticipantPane(raw_id, name, colour, self.split_host)
+        pane.rename_requested.connect(self.rename_requested)
+        pane.hold_requested.connect(self.hold_requested)
+        pane.view.copy_all_requested.connect(self.copy_all_requested)
+        return pane
 
     def set_held(self, held: frozenset[str], *, holdable: bool) -> None:
         """Who is on hold in the call in view, and whether holding applies now."""
@@ -474,6 +447,11 @@ class TranscriptView(QWidget):
         self._held, self._can_hold = held, holdable
         for raw_id, pane in self.panes.items():
             pane.set_held(raw_id in held, holdable=holdable)
+
+    @property
+    def filling(self) -> bool:
+        """Older text of the transcript just brought into view is still being written."""
+        return self._backfill.pending
 
     @property
     def splitter(self) -> QSplitter | None:
@@ -495,20 +473,20 @@ class TranscriptView(QWidget):
 
     @property
     def redacted(self) -> bool:
-        return self._styler.redacted
+        return self.lines.styler.redacted
 
     def set_redacted(self, on: bool) -> None:
         """The Redacted view (for screen sharing): shown masked, the transcript unchanged."""
         self.redacted_button.blockSignals(True)
         self.redacted_button.setChecked(on)
         self.redacted_button.blockSignals(False)
-        if on != self._styler.redacted:
+        if on != self.lines.styler.redacted:
             self._redacted = on
             self.restyle()
 
     def restyle(self) -> None:
         """Re-render with the current theme and thresholds (rare: a settings change)."""
-        self._styler = Styler(
+        self.lines.styler = Styler(
             current_scheme(), self._thresholds, self.font(), redacted=self._redacted
         )
         self.bar.update_legend()
@@ -555,6 +533,7 @@ class TranscriptView(QWidget):
             self._unsubscribe_audio = None
         self.audio = None  # a flush already queued must not restart the timer for falling meters
         self._timer.stop()
+        self._backfill.clear()
 
 
 def _moving(reading: LevelReading | None) -> bool:

@@ -2,6 +2,7 @@
 
 A modal dialog runs its own event loop, so the steps are queued first and done from a timer
 while it is open: ``with operate(type_name("call.vtt"), press_yes()): window.acts.save.trigger()``.
+Inside an async test, use :func:`from_the_loop` instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.ui.save_all_dialog import SaveAllDialog
 from console.ui.save_dialog import SaveDialog
+from tests.gui.conftest import wait_until
 
 Step = Callable[[QWidget], bool]  # gets the modal widget on top; True when it was its kind
 
@@ -156,3 +158,25 @@ def operate(*steps: Step) -> Iterator[list[Step]]:
     finally:
         timer.stop()
     assert not pending, f"{len(pending)} dialog step(s) never happened"
+
+
+async def from_the_loop(
+    action: Callable[[], object], *steps: Step, what: str = "the dialog"
+) -> None:
+    """Run ``action`` from the Qt loop, as a click would, doing ``steps`` in the dialogs it opens.
+
+    A modal dialog's own loop must not run inside the test's task: the loop would go on
+    resuming other tasks while this one is still executing, which asyncio refuses (and those
+    tasks then never wake again)."""
+    finished: list[bool] = []
+
+    def run() -> None:
+        try:
+            action()
+        finally:
+            finished.append(True)
+
+    with operate(*steps) as pending:
+        QTimer.singleShot(0, run)
+        await wait_until(lambda: finished, what=what)
+    assert not pending, f"{len(pending)} dialog step(s) never happened in {what}"

@@ -18,7 +18,7 @@ from console.ui import palette
 from console.ui.save_dialog import SAVE_FILTERS
 from console.ui.theme import current_scheme
 from tests.gui.conftest import Console, running_console, wait_until
-from tests.gui.dialogs import operate, type_name
+from tests.gui.dialogs import from_the_loop, type_name
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
 CUSTOMER_TARGET = "+1 425 555 0100"
@@ -137,8 +137,8 @@ async def _call_transcribe_save(
     out = tmp_path / "out"
     out.mkdir()
     for label, fmt_name in SAVE_FILTERS:
-        with operate(type_name(str(out / f"call-{fmt_name}"), file_type=label)):
-            w.acts.save_as.trigger()
+        step = type_name(str(out / f"call-{fmt_name}"), file_type=label)
+        await from_the_loop(w.acts.save_as.trigger, step, what=f"saving as {fmt_name}")
         saved[fmt_name] = out / f"call-{fmt_name}.{fmt_name}"
         assert saved[fmt_name].exists()
     assert finals[0] in saved["txt"].read_text(encoding="utf-8")

@@ -237,7 +237,11 @@ async def test_the_emulators_participant_audio_moves_that_participants_meter(
         await wait_until(lambda: AGENT in view.panes, what="the agent's pane")
         meter = view.panes[AGENT].meter
         await wait_until(lambda: meter.fill_pixels > 0, what="the agent's meter")
-        assert meter.reading is not None
-        assert -16.0 < meter.reading.level_db < -11.0  # the tone's -13.5 dBFS
+
+        def at_the_tones_level() -> bool:  # the meter rises over a few frames, then holds there
+            reading = meter.reading
+            return reading is not None and -16.0 < reading.level_db < -11.0  # tone: -13.5 dBFS
+
+        await wait_until(at_the_tones_level, what="the agent's meter at the tone's level")
         other = view.panes.get("4:+14255550100")
         assert other is None or other.meter.fill_pixels == 0

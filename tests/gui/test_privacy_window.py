@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
@@ -22,7 +22,7 @@ from console.ui.files import RecoveryDialog
 from console.ui.main_window import MainWindow
 from console.ui.settings_dialog import SettingsDialog
 from tests.gui.conftest import Console, place_and_transcribe, running_console, wait_until
-from tests.gui.dialogs import Step, click, operate, type_name
+from tests.gui.dialogs import Step, click, from_the_loop, type_name
 
 SPELLED = "W H I T F I E L D"
 TARGET = "+14255550100"
@@ -36,9 +36,7 @@ async def _call_until_spelled(console: Console, qtbot) -> None:
 
 
 async def _save_as(w: MainWindow, step: Step) -> None:
-    with operate(step) as pending:
-        QTimer.singleShot(0, w.acts.save_as.trigger)  # a modal dialog runs from the Qt loop
-        await wait_until(lambda: not pending, what="the save dialog")
+    await from_the_loop(w.acts.save_as.trigger, step, what="the save dialog")
 
 
 async def test_save_with_redact_personal_data_masks_the_file_and_is_remembered(
@@ -116,9 +114,8 @@ async def test_delete_this_calls_data_removes_its_journal_and_recent_target(
         qtbot.mouseClick(w.call_controls.hang_up_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: session.state.call is CallState.DISCONNECTED, what="ended")
         assert w.acts.delete_call.isEnabled()
-        with operate(click("Yes", title="Delete this call's data")) as pending:
-            QTimer.singleShot(0, w.acts.delete_call.trigger)
-            await wait_until(lambda: not pending, what="the question")
+        yes = click("Yes", title="Delete this call's data")
+        await from_the_loop(w.acts.delete_call.trigger, yes, what="the question")
         await wait_until(lambda: not journal.exists(), what="the journal deleted")
         assert TARGET not in w.prefs.recent_targets
         assert TARGET not in Preferences.load(tmp_path).recent_targets
@@ -184,9 +181,8 @@ async def test_a_journal_kept_redacted_recovers_redacted_and_the_window_says_so(
         # The operator closes the unsaved call, keeping it for recovery.
         qtbot.mouseClick(w.call_controls.hang_up_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: session.state.call is CallState.DISCONNECTED, what="ended")
-        with operate(click("Close without saving", says="not been saved")) as pending:
-            QTimer.singleShot(0, w.acts.close_call.trigger)
-            await wait_until(lambda: not pending, what="the question")
+        close = click("Close without saving", says="not been saved")
+        await from_the_loop(w.acts.close_call.trigger, close, what="the question")
         assert SPELLED not in journal.read_text(encoding="utf-8", errors="replace")
         dialog = w.files.offer_recovery()
         assert dialog is not None

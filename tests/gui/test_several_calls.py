@@ -8,7 +8,7 @@ import re
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -19,7 +19,7 @@ from console.ui.call_book import CallEntry
 from console.ui.join_dialog import JoinDialog
 from console.ui.main_window import MainWindow
 from tests.gui.conftest import Console, running_console, wait_until
-from tests.gui.dialogs import Step, answer, operate, save_all_into
+from tests.gui.dialogs import Step, answer, from_the_loop, save_all_into
 
 AGENT = "8:acs:7c2f3e1a-9b4d-4e8f-a1c3-5d6e7f809a1b_00000021-4f3a-8b2c-9d0e-1f2a3b4c5d6e"
 SCRIPT_CUSTOMER = "4:+15550100142"  # the customer in the scenario file; a call's target stands in
@@ -164,10 +164,8 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
     # Save all: one JSON file per call, named by call start and target.
     out = tmp_path / "saved"
     shown: list[str] = []
-    with operate(save_all_into(str(out), "json", shown)) as pending:
-        # From the Qt loop, as a click would: a modal dialog must not run inside this task.
-        QTimer.singleShot(0, w.acts.save_all.trigger)
-        await wait_until(lambda: not pending, what="the Save all dialog")
+    step = save_all_into(str(out), "json", shown)
+    await from_the_loop(w.acts.save_all.trigger, step, what="the Save all dialog")
     await wait_until(lambda: len(list(out.glob("*.json"))) == 3, what="three files")
     expected = {
         entry: time.strftime("%Y%m%d-%H%M%S", time.localtime(entry.started_at)) + f"-{target}"
@@ -199,9 +197,7 @@ async def _three_calls(console: Console, qtbot, tmp_path: Path) -> None:
 
     # Quitting with B and C still on asks once, naming both.
     asked: list[str] = []
-    with operate(answer(QMessageBox.StandardButton.No, asked)) as pending:
-        QTimer.singleShot(0, w.close)
-        await wait_until(lambda: not pending, what="the question")
+    await from_the_loop(w.close, answer(QMessageBox.StandardButton.No, asked), what="the question")
     assert w.isVisible(), "No keeps the window and the calls"
     assert len(asked) == 1
     assert f"1. {A}" not in asked[0], "A is over"
@@ -231,9 +227,8 @@ async def test_supervisor_joins_a_call_in_progress_and_its_language_is_fixed(
     async with running_console(tmp_path) as console:
         w = console.window
         server = console.emulator.calls.start_existing()
-        with operate(_join_by_server_call_id(server.server_call_id)) as pending:
-            QTimer.singleShot(0, w.acts.join.trigger)
-            await wait_until(lambda: not pending, what="the Join dialog")
+        step = _join_by_server_call_id(server.server_call_id)
+        await from_the_loop(w.acts.join.trigger, step, what="the Join dialog")
         await wait_until(lambda: len(w.calls.entries) == 1, what="the joined call listed")
         (joined,) = w.calls.entries
         await wait_until(lambda: joined.state.call is CallState.CONNECTED, what="joined")
