@@ -148,15 +148,18 @@ class TranscriptionOptionsWithModel(TranscriptionOptions):
     attribute is ``speech_model_endpoint_id``, so msrest discards it with a warning.
     """
 
+    def _generated_fields(self) -> dict[str, Any]:
+        return {
+            "transport_url": self.transport_url,
+            "transport_type": self.transport_type,
+            "locale": self.locale,
+            "start_transcription": self.start_transcription,
+            "speech_model_endpoint_id": self.speech_recognition_model_endpoint_id,
+            "enable_intermediate_results": self.enable_intermediate_results,
+        }
+
     def _to_generated(self) -> WebSocketTranscriptionOptions:
-        return WebSocketTranscriptionOptions(
-            transport_url=self.transport_url,
-            transport_type=self.transport_type,
-            locale=self.locale,
-            start_transcription=self.start_transcription,
-            speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
-            enable_intermediate_results=self.enable_intermediate_results,
-        )
+        return WebSocketTranscriptionOptions(**self._generated_fields())
 
 
 class TranscriptionOptionsWithIntelligence(TranscriptionOptionsWithModel):
@@ -168,13 +171,7 @@ class TranscriptionOptionsWithIntelligence(TranscriptionOptionsWithModel):
 
     def _to_generated(self) -> WebSocketTranscriptionOptions:
         return PreviewWebSocketTranscriptionOptions(
-            intelligence=self.intelligence,
-            transport_url=self.transport_url,
-            transport_type=self.transport_type,
-            locale=self.locale,
-            start_transcription=self.start_transcription,
-            speech_model_endpoint_id=self.speech_recognition_model_endpoint_id,
-            enable_intermediate_results=self.enable_intermediate_results,
+            intelligence=self.intelligence, **self._generated_fields()
         )
 
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from console.emulator.call_tasks import CallTasks
 from console.emulator.cloudevents import CallIds, cloud_event, result_information
 from console.emulator.identifiers import identifier_model, kind_of
 from console.emulator.listening import CallListening
@@ -85,7 +86,7 @@ class Call:
         self.media = MediaStreaming(self, setup.media) if setup.media else None
         # The service reports a media subscription (disabled) even when none was asked for.
         self._idle_media_id = str(uuid.uuid4())
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = CallTasks(self.ids.call_connection_id[:8])
         server.legs.append(self)
 
     # --- what the call it is on holds -----------------------------------------------------
@@ -128,15 +129,7 @@ class Call:
     # --- plumbing -------------------------------------------------------------------------
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"{name}-{self.ids.call_connection_id[:8]}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Call task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name=name)
 
     def emit(
         self,
@@ -294,10 +287,7 @@ class Call:
         if self.media is not None:
             closers.append(self.media.close())
         await asyncio.gather(*closers, return_exceptions=True)
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await settle(*tasks)
+        await self._tasks.cancel_all()
 
     def apply_fault(self, kind: str, params: dict[str, Any]) -> None:
         """Make something go wrong now; ServiceError when it cannot apply."""

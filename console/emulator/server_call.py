@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from console.acs.errors import row
+from console.emulator.call_tasks import CallTasks
 from console.emulator.cloudevents import result_information
 from console.emulator.listening import CallListening
 from console.emulator.participants import Participant, cast_scenario
@@ -26,7 +27,6 @@ from console.emulator.recognition import speech_problem
 from console.emulator.scenario import Scenario
 from console.emulator.service_error import ServiceError, bad_request
 from console.emulator.speech import Conversation
-from console.emulator.transcription import settle
 
 if TYPE_CHECKING:
     from console.emulator.calls import Call, CallRegistry
@@ -81,20 +81,12 @@ class ServerCall:
         # The call's audio and its recogniser (scenario recordings, audio participants).
         self.listening: CallListening | None = None
         self.ended = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = CallTasks(self.server_call_id[-8:])
 
     # --- plumbing -------------------------------------------------------------------------
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"{name}-{self.server_call_id[-8:]}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Call task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name=name)
 
     # --- who is on the call -----------------------------------------------------------------
 
@@ -195,10 +187,7 @@ class ServerCall:
     async def close(self) -> None:
         """Stop the call's timers (its connections close their own streams)."""
         self.ended = True
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await settle(*tasks)
+        await self._tasks.cancel_all()
 
     # --- scripted and injected faults -------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,7 +38,7 @@ def type_name(
 ) -> Step:
     """In the save dialog: choose a "Files of type" filter (optional), tick or clear "Redact
     personal data" (optional; ``seen_redact`` notes its (checked, enabled) as found), type a
-    file name, press Enter."""
+    file name, press Save."""
 
     def step(modal: QWidget) -> bool:
         if not isinstance(modal, SaveDialog):
@@ -61,7 +61,15 @@ def type_name(
         edit.setFocus()
         edit.selectAll()
         QTest.keyClicks(edit, name)  # as typed: the filter follows the suffix on the way
-        QTest.keyClick(edit, Qt.Key.Key_Return)
+        completer = edit.completer()
+        if completer is not None and completer.popup().isVisible():
+            completer.popup().hide()  # the folder's completion list, done with
+        # Press Save: a completion list coming up as the folder loads would take a Return.
+        buttons = modal.findChild(QDialogButtonBox, "buttonBox")
+        save = buttons.button(QDialogButtonBox.StandardButton.Save) if buttons else None
+        assert save is not None
+        assert save.isEnabled(), f"Save is disabled with {edit.text()!r} typed"
+        save.click()
         return True
 
     return step
@@ -178,5 +186,12 @@ async def from_the_loop(
 
     with operate(*steps) as pending:
         QTimer.singleShot(0, run)
-        await wait_until(lambda: finished, what=what)
+        try:
+            await wait_until(lambda: finished, what=what)
+        except AssertionError:
+            modal = QApplication.activeModalWidget()
+            still = f"{type(modal).__name__} {modal.windowTitle()!r}" if modal else "nothing"
+            raise AssertionError(
+                f"{what} did not finish: {still} open, {len(pending)} step(s) not done"
+            ) from None
     assert not pending, f"{len(pending)} dialog step(s) never happened in {what}"
