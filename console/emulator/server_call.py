@@ -43,7 +43,7 @@ ENDED_BY_APPLICATION = result_information(
     "Call was ended by Azure Communication Service Call Automation API or a server bot. "
     "DiagCode: 0#7000.@",
 )
-_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds
+_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds without a new Final
 # The remote party hangs up this long (call time) after the script's last words.
 _HANGUP_AFTER_SCRIPT = 2.0
 
@@ -205,20 +205,25 @@ class ServerCall:
     async def _hang_up_after_script(self) -> None:
         assert self.conversation is not None
         await self.conversation.wait_until(self.scenario.duration + _HANGUP_AFTER_SCRIPT)
-        # What was said before the hang-up is still delivered: a feed running behind (a fast
-        # --speed, a slow consumer) gets a bounded moment to send its last Finals.
-        deadline = asyncio.get_running_loop().time() + _DRAIN_BEFORE_HANGUP
-
-        def behind() -> bool:
-            return any(
-                leg.transcription is not None
-                and leg.transcription.stream is not None
-                and not leg.transcription.stream.feed_finished
-                for leg in self.connected_legs()
-            )
-
+        # What was said before the hang-up is still delivered, as the service (which keeps up
+        # with speech) would: a feed running behind (a fast --speed, a slow consumer, a busy
+        # recogniser) goes on while it still sends Finals; one that sends none for
+        # _DRAIN_BEFORE_HANGUP seconds is given up on.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _DRAIN_BEFORE_HANGUP
+        sent = -1
         # The feed has no completion event to wait on; a short bounded poll is enough here.
-        while not self.ended and behind() and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+        while not self.ended and loop.time() < deadline:
+            streams = [
+                leg.transcription.stream
+                for leg in self.connected_legs()
+                if leg.transcription is not None and leg.transcription.stream is not None
+            ]
+            if all(stream.feed_finished for stream in streams):
+                break
+            now_sent = sum(stream.finals_sent for stream in streams)
+            if now_sent != sent:
+                sent, deadline = now_sent, loop.time() + _DRAIN_BEFORE_HANGUP
             await asyncio.sleep(0.05)
         self.end(ENDED_REMOTELY)
 

@@ -138,6 +138,10 @@ class TranscriptionStream:
         """Every Final of the script has been sent on this stream."""
         return self._feed.finished
 
+    @property
+    def finals_sent(self) -> int:
+        return int(getattr(self._feed, "finals_sent", 0))
+
     async def _connect(self) -> ClientConnection:
         if not may_contact(self.url):
             raise OSError("the emulator only connects to loopback transport URLs")
