@@ -43,7 +43,7 @@ ENDED_BY_APPLICATION = result_information(
     "Call was ended by Azure Communication Service Call Automation API or a server bot. "
     "DiagCode: 0#7000.@",
 )
-_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds without a new Final
+_DRAIN_BEFORE_HANGUP = 10.0  # wall seconds with no new Final and nothing decoding
 # The remote party hangs up this long (call time) after the script's last words.
 _HANGUP_AFTER_SCRIPT = 2.0
 
@@ -207,7 +207,7 @@ class ServerCall:
         await self.conversation.wait_until(self.scenario.duration + _HANGUP_AFTER_SCRIPT)
         # What was said before the hang-up is still delivered, as the service (which keeps up
         # with speech) would: a feed running behind (a fast --speed, a slow consumer, a busy
-        # recogniser) goes on while it still sends Finals; one that sends none for
+        # recogniser) goes on while it still sends Finals or decodes; one that does neither for
         # _DRAIN_BEFORE_HANGUP seconds is given up on.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _DRAIN_BEFORE_HANGUP
@@ -222,7 +222,7 @@ class ServerCall:
             if all(stream.feed_finished for stream in streams):
                 break
             now_sent = sum(stream.finals_sent for stream in streams)
-            if now_sent != sent:
+            if now_sent != sent or any(stream.feed_decoding for stream in streams):
                 sent, deadline = now_sent, loop.time() + _DRAIN_BEFORE_HANGUP
             await asyncio.sleep(0.05)
         self.end(ENDED_REMOTELY)

@@ -60,6 +60,10 @@ class MergedFeed:
     def finals_sent(self) -> int:
         return sum(getattr(f, "finals_sent", 0) for f in self._feeds)
 
+    @property
+    def decoding(self) -> bool:
+        return any(getattr(f, "decoding", False) for f in self._feeds)
+
     def close(self) -> None:
         """The subscription ended: parts with work in flight (decodes) drop it."""
         for feed in self._feeds:
@@ -141,6 +145,11 @@ class TranscriptionStream:
     @property
     def finals_sent(self) -> int:
         return int(getattr(self._feed, "finals_sent", 0))
+
+    @property
+    def feed_decoding(self) -> bool:
+        """Its recogniser is still decoding speech already heard."""
+        return bool(getattr(self._feed, "decoding", False))
 
     async def _connect(self) -> ClientConnection:
         if not may_contact(self.url):

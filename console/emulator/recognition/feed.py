@@ -67,6 +67,11 @@ class AudioTranscriptionFeed:
             and all(r.idle for r in self._recognizers.values())
         )
 
+    @property
+    def decoding(self) -> bool:
+        """The recogniser is still at work on speech already heard (a busy machine)."""
+        return any(r.decoding for r in self._recognizers.values())
+
     def close(self) -> None:
         """Nothing more will be sent: cancel the decodes still queued or running."""
         for r in self._recognizers.values():

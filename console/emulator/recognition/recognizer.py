@@ -221,6 +221,11 @@ class ParticipantRecognizer:
         """Nothing open, nothing waiting, nothing decoding."""
         return self._open is None and not self._closed and self._job is None
 
+    @property
+    def decoding(self) -> bool:
+        """Utterances heard to their end are waiting for, or in, the decoder."""
+        return bool(self._closed) or self._job is not None
+
     def push(self, index: int, frame: np.ndarray) -> None:
         """Frame ``index`` (20 ms of call time) of this participant's audio."""
         self._recent.append((index, frame))
