@@ -8,6 +8,7 @@ Inside an async test, use :func:`from_the_loop` instead.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QTimer
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDialog,
     QDialogButtonBox,
     QLineEdit,
     QMessageBox,
@@ -144,20 +146,57 @@ def click(text: str, *, title: str | None = None, says: str = "") -> Step:
     return step
 
 
+STUCK_S = 30.0  # a dialog open this long with no step taking it is closed, and the test fails
+
+
+def describe(modal: QWidget) -> str:
+    """What an operator would see in a dialog: its kind, title, text and name field."""
+    parts = [type(modal).__name__, repr(modal.windowTitle())]
+    if isinstance(modal, QMessageBox):
+        parts.append(repr(modal.text()))
+    edit = modal.findChild(QLineEdit, "fileNameEdit")
+    if edit is not None:
+        parts.append(f"name field {edit.text()!r}")
+    return " ".join(parts)
+
+
 @contextlib.contextmanager
 def operate(*steps: Step) -> Iterator[list[Step]]:
     """Do ``steps`` in order, each on the next modal widget that opens; fails the test if any
-    step is left when the block ends."""
+    step is left when the block ends, if a step fails, or if a dialog stays open with no step
+    for it (the dialog is then closed, so the test fails instead of hanging)."""
     pending = list(steps)
+    problems: list[str] = []
+    seen: dict[int, float] = {}  # id of each open modal -> when first seen
     timer = QTimer()
     timer.setInterval(20)
 
+    def give_up(modal: QWidget, why: str) -> None:
+        problems.append(f"{why}: {describe(modal)}")
+        modal.close()
+        if isinstance(modal, QDialog):
+            modal.reject()
+
     def tick() -> None:
         modal = QApplication.activeModalWidget()
-        if modal is None or not pending or not modal.isVisible():
+        if modal is None or not modal.isVisible():
             return
-        if pending[0](modal):
+        since = seen.setdefault(id(modal), time.monotonic())
+        if not pending:
+            if time.monotonic() - since > STUCK_S:
+                give_up(modal, "a dialog no step expected stayed open")
+            return
+        try:
+            taken = pending[0](modal)
+        except Exception as exc:
             pending.pop(0)
+            give_up(modal, f"a step failed ({exc!r})")
+            return
+        if taken:
+            pending.pop(0)
+            seen.pop(id(modal), None)
+        elif time.monotonic() - since > STUCK_S:
+            give_up(modal, "no step took this dialog")
 
     timer.timeout.connect(tick)
     timer.start()
@@ -165,6 +204,7 @@ def operate(*steps: Step) -> Iterator[list[Step]]:
         yield pending
     finally:
         timer.stop()
+    assert not problems, "; ".join(problems)
     assert not pending, f"{len(pending)} dialog step(s) never happened"
 
 
