@@ -14,17 +14,8 @@ import pytest
 
 from console.transcript.export import load_json
 from console.transcript.journal import find_unfinished, replay
+from tests.console_process import acs_console
 from tests.journal_keys import file_keyring_env, journal_key
-
-
-def acs_console(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_run_places_transcribes_switches_and_saves(tmp_path: Path) -> None:

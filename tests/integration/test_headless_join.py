@@ -9,8 +9,6 @@ with 405/8520), and when ``run`` is done the call it joined goes on without it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,20 +20,11 @@ from console.headless import end_call
 from console.runtime import ConsoleRuntime
 from console.session import CallSession, CallState, SessionError, TranscriptionState
 from console.transcript.export import load_json
+from tests.console_process import acs_console
 from tests.waiting import WAIT, local, until
 
 SERVER_CALL = "aHR0cHM6Ly9leGFtcGxlL2pvaW4tbWUvMQ"
 WHO = ("--target", "--join", "--join-group", "--join-room")
-
-
-def acs_console(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_run_join_prints_and_saves_the_joined_calls_transcript(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from console.acs.streaming import TICKS_PER_SECOND, TranscriptionData, parse_pac
 from console.transcript.export import export, load_json
 from console.transcript.journal import replay
 from console.transcript.model import Transcript
+from tests.console_process import acs_console
 from tests.journal_keys import file_keyring_env, journal_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,20 +35,6 @@ DISTINCTIVE = [
     SPELLED,
     "payment card",
 ]
-
-
-def acs_console(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-    )
 
 
 def finals(stdout: str) -> list[str]:

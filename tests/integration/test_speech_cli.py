@@ -8,9 +8,6 @@ a machine without the speech extra).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -24,22 +21,12 @@ from console.emulator.server import Emulator
 from console.runtime import ConsoleRuntime
 from console.session import CallState, TranscriptionState
 from console.transcript.export import load_json
+from tests.console_process import acs_console
 from tests.waiting import local
 
 SPOKEN = load_scenario("support-call-spoken")
 CUSTOMER = "4:+15550100142"
 AGENTS = {p.raw_id for p in SPOKEN.participants if p.role == "agent"}
-
-
-def acs_console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def customer_lines(tmp_path: Path, count: int) -> tuple[Path, str]:

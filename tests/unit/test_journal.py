@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from console.transcript.journal import (
 )
 from console.transcript.model import Transcript
 from console.transcript.timeline import MarkerKind, Phrase
+from tests.journal_child import APPENDER
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "4:+15550100"
@@ -192,39 +192,11 @@ def test_lines_follow_the_journal_format(tmp_path: Path) -> None:
         journal.append_marker("note", at=T0 + 6)
 
 
-CHILD = textwrap.dedent(
-    """
-    import json, sys, time
-    sys.path.insert(0, sys.argv[2])
-    from console.transcript.journal import Journal
-
-    journal = Journal.create(sys.argv[1], {"child": True})
-    print(journal.path, flush=True)
-    n = 0
-    while True:
-        base = n * 2_000_000
-        for i in range(3):
-            frame = json.dumps({"kind": "TranscriptionData", "transcriptionData": {
-                "text": "partial " * (i + 1), "offset": base, "duration": 100,
-                "participantRawID": "4:+15550100", "resultStatus": "Intermediate"}})
-            journal.append_packet(frame, received_at=time.time(), final=False)
-        frame = json.dumps({"kind": "TranscriptionData", "transcriptionData": {
-            "text": f"Final {n}.", "offset": base, "duration": 100,
-            "participantRawID": "4:+15550100", "resultStatus": "Final"}})
-        journal.append_packet(frame, received_at=time.time(), final=True)
-        print(n, flush=True)  # reported only after append_packet returned
-        if n == int(sys.argv[3]):
-            sys.stdin.readline()  # wait to be killed: nothing may still be in a buffer
-        n += 1
-    """
-)
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_every_final_appended_before_a_kill_is_recovered(tmp_path: Path) -> None:
     last = 200
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path), str(ROOT), str(last)],
+        [sys.executable, "-c", APPENDER, str(tmp_path), str(ROOT), str(last)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

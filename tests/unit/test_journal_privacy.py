@@ -9,7 +9,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from console.transcript.journal import (
 from console.transcript.model import Transcript
 from console.transcript.redacted import CONSOLE_REDACTION, REDACTED_AT_REST
 from console.transcript.timeline import MarkerKind
+from tests.journal_child import APPENDER
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "4:+15550100"
@@ -266,40 +266,12 @@ def test_encrypted_and_redacted_together(tmp_path: Path) -> None:
     assert transcript.call_info[REDACTED_AT_REST] is True
 
 
-CHILD = textwrap.dedent(
-    """
-    import json, sys, time
-    sys.path.insert(0, sys.argv[2])
-    from console.transcript.journal import Journal
-
-    journal = Journal.create(sys.argv[1], {"child": True}, key=bytes.fromhex(sys.argv[4]))
-    print(journal.path, flush=True)
-    n = 0
-    while True:
-        base = n * 2_000_000
-        for i in range(3):
-            frame = json.dumps({"kind": "TranscriptionData", "transcriptionData": {
-                "text": "partial " * (i + 1), "offset": base, "duration": 100,
-                "participantRawID": "4:+15550100", "resultStatus": "Intermediate"}})
-            journal.append_packet(frame, received_at=time.time(), final=False)
-        frame = json.dumps({"kind": "TranscriptionData", "transcriptionData": {
-            "text": f"Final {n}.", "offset": base, "duration": 100,
-            "participantRawID": "4:+15550100", "resultStatus": "Final"}})
-        journal.append_packet(frame, received_at=time.time(), final=True)
-        print(n, flush=True)  # reported only after append_packet returned
-        if n == int(sys.argv[3]):
-            sys.stdin.readline()  # wait to be killed: nothing may still be in a buffer
-        n += 1
-    """
-)
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_every_encrypted_final_appended_before_a_kill_is_recovered(tmp_path: Path) -> None:
     key = new_key()
     last = 150
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path), str(ROOT), str(last), key.hex()],
+        [sys.executable, "-c", APPENDER, str(tmp_path), str(ROOT), str(last), key.hex()],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
