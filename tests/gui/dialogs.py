@@ -42,12 +42,14 @@ def type_name(
     personal data" (optional; ``seen_redact`` notes its (checked, enabled) as found), type a
     file name, press Save."""
 
+    tries: list[str] = []  # what the dialog held after each press of Save that it did not take
+
     def step(modal: QWidget) -> bool:
         if not isinstance(modal, SaveDialog):
             return False
         box = modal.findChild(QCheckBox, "redactCheck")
         assert box is not None
-        if seen_redact is not None:
+        if seen_redact is not None and not tries:
             seen_redact.append((box.isChecked(), box.isEnabled()))
         if redact is not None and box.isChecked() != redact:
             box.click()
@@ -72,7 +74,12 @@ def type_name(
         assert save is not None
         assert save.isEnabled(), f"Save is disabled with {edit.text()!r} typed"
         save.click()
-        return True
+        if not modal.isVisible():
+            return True
+        # Not taken (the dialog still loading its folder, say): type it again on the next tick.
+        tries.append(f"{edit.text()!r} in {modal.directory().path()!r}, {modal.selectedFiles()}")
+        assert len(tries) < 10, f"the save dialog did not take {name!r}: {tries}"
+        return False
 
     return step
 
