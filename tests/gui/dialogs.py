@@ -42,7 +42,7 @@ def type_name(
     personal data" (optional; ``seen_redact`` notes its (checked, enabled) as found), type a
     file name, press Save."""
 
-    tries: list[str] = []  # what the dialog held after each press of Save that it did not take
+    tries: list[str] = []  # what the dialog held each time it did not take the name
 
     def step(modal: QWidget) -> bool:
         if not isinstance(modal, SaveDialog):
@@ -72,13 +72,15 @@ def type_name(
         buttons = modal.findChild(QDialogButtonBox, "buttonBox")
         save = buttons.button(QDialogButtonBox.StandardButton.Save) if buttons else None
         assert save is not None
-        assert save.isEnabled(), f"Save is disabled with {edit.text()!r} typed"
-        save.click()
-        if not modal.isVisible():
-            return True
-        # Not taken (the dialog still loading its folder, say): type it again on the next tick.
-        tries.append(f"{edit.text()!r} in {modal.directory().path()!r}, {modal.selectedFiles()}")
-        assert len(tries) < 10, f"the save dialog did not take {name!r}: {tries}"
+        if save.isEnabled():
+            save.click()
+            if not modal.isVisible():
+                return True
+        # Save disabled, or the name not taken: the dialog is still loading its folder (its
+        # state follows the folder's listing). Type it again on a later tick, as a user would.
+        state = "not taken" if save.isEnabled() else "Save disabled"
+        tries.append(f"{state}: {edit.text()!r} in {modal.directory().path()!r}")
+        assert len(tries) < 100, f"the save dialog did not take {name!r}: {tries[-3:]}"
         return False
 
     return step
