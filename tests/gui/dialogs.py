@@ -8,8 +8,10 @@ Inside an async test, use :func:`from_the_loop` instead.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
@@ -62,9 +64,14 @@ def type_name(
             combo.activated.emit(index)
         edit = modal.findChild(QLineEdit, "fileNameEdit")
         assert edit is not None
+        # As an operator does: go to the folder, then type the file's name (a whole path typed
+        # into Qt's dialog races its folder listing and completion under load).
+        folder, typed = os.path.split(name)
+        if folder and Path(modal.directory().path()) != Path(folder):
+            modal.setDirectory(folder)
         edit.setFocus()
         edit.selectAll()
-        QTest.keyClicks(edit, name)  # as typed: the filter follows the suffix on the way
+        QTest.keyClicks(edit, typed)  # as typed: the filter follows the suffix on the way
         completer = edit.completer()
         if completer is not None and completer.popup().isVisible():
             completer.popup().hide()  # the folder's completion list, done with
