@@ -38,18 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import qasync
-from bench_window import PaintSpy, Probe, Speaker, pct, stall_meter
+from bench_window import PaintSpy, Probe, Speaker, open_window, pct, stall_meter
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.call.state import CallState, TranscriptionState
-from console.config import Preferences
 from console.session import CallSession
 from console.ui.call_book import CallEntry
 from console.ui.main_thread_gc import MainThreadCollector
 from console.ui.main_window import MainWindow
 from console.ui.phrase_view import PhraseView
-from console.ui.theme import apply_theme
 
 SPEAKERS_PER_CALL = 4
 HZ_PER_SPEAKER = 10
@@ -249,14 +247,7 @@ def row(name: str, *cells: object) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    apply_theme(app, "light")
-    data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "acs-console-bench"
-    window = MainWindow(None, prefs=Preferences(), data_dir=data_dir)
-    window.resize(1600, 1000)
-    window.show()
-    await asyncio.sleep(0.3)
+    window = await open_window()
     n, secs = args.calls, args.seconds
     call_min = secs / 60
     print(

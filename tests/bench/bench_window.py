@@ -212,7 +212,8 @@ async def run_case(
     )
 
 
-async def main(seconds: float) -> None:
+async def open_window() -> MainWindow:
+    """The real main window, shown at a large size, with no runtime (nothing is dialled)."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, "light")
@@ -220,7 +221,12 @@ async def main(seconds: float) -> None:
     window = MainWindow(None, prefs=Preferences(), data_dir=data_dir)
     window.resize(1600, 1000)
     window.show()
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)  # laid out and painted once
+    return window
+
+
+async def main(seconds: float) -> None:
+    window = await open_window()
     rows = [
         await run_case(window, "8 speakers x 10 Hz", 80, seconds),
         await run_case(window, "burst 2,000 packets/s", 2000, seconds),
