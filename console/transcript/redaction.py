@@ -18,11 +18,13 @@ words, are spoken form). Written here, the engine is pure Python, offline, small
 dependency, no data file), and it reads both forms with one tokenizer.
 
 How: the text is cut once into tokens (:mod:`redaction_tokens`); e-mail addresses are found
-first (a regex on the display form, a walk around "at" in the spoken form), then letters
-spelled after "that's" / "spelled", then digit runs, which :mod:`redaction_numbers` assembles
-from digit groups and spoken numbers and classifies. Near misses (times, prices, dates,
-quantities, years, order and model numbers) are kept. Each step is a linear scan with
-precompiled regexes: tens of microseconds for a typical utterance
+first (a regex on the display form, a walk around "at" in the spoken form), then IBANs read out
+letter by letter (:mod:`redaction_iban`, by their check digits), then letters spelled after
+"that's" / "spelled", then written IBANs and digit runs: :mod:`redaction_runs` assembles runs
+from digit groups and spoken numbers, :mod:`redaction_numbers` joins the pieces of a number
+said with words between them, and :mod:`redaction_kinds` says what each is. Near misses (times,
+prices, dates, quantities, years, short or prefixed order and model numbers) are kept. Each step
+is a linear scan with precompiled regexes: tens of microseconds for a typical utterance
 (``tests/bench/bench_redaction.py``). Pure: no Qt, no I/O, no state; safe on any thread.
 """
 
@@ -34,17 +36,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from console.acs.streaming import Word
+from console.transcript.redaction_iban import spoken_ibans, written_ibans
+from console.transcript.redaction_kinds import ACCOUNT, CARD, PHONE, SSN
 from console.transcript.redaction_letters import spelled, spoken_emails, written_emails
-from console.transcript.redaction_numbers import (
-    ACCOUNT,
-    CARD,
-    PHONE,
-    SSN,
-    find_ibans,
-    find_numbers,
-    luhn_ok,
-    mark_near_misses,
-)
+from console.transcript.redaction_numbers import find_numbers
+from console.transcript.redaction_runs import luhn_ok, mark_near_misses
 from console.transcript.redaction_tokens import NUMBER_WORDS, REPEATS, tokenize
 
 __all__ = [
@@ -111,10 +107,12 @@ def _find(text: str) -> list[Entity]:
             found.append(Entity(EMAIL, s, e))
     for first, last in spoken_emails(tokens, taken):
         found.append(Entity(EMAIL, tokens[first].start, tokens[last].end))
+    for first, last in spoken_ibans(tokens, taken):  # before spelled: "g b ... n w b k ..."
+        found.append(Entity(ACCOUNT, tokens[first].start, tokens[last].end))
     for first, last in spelled(tokens, taken):
         found.append(Entity(SPELLED, tokens[first].start, tokens[last].end))
     if _has_digit(text):  # every near miss and IBAN has a digit
-        for s, e in find_ibans(text, tokens, taken):
+        for s, e in written_ibans(text, tokens, taken):
             found.append(Entity(ACCOUNT, s, e))
         mark_near_misses(text, tokens, taken)
     for kind, s, e in find_numbers(text, tokens, taken):

@@ -28,7 +28,7 @@ _TLDS = _wordset(
     """
 )
 _DOTS = frozenset({"dot", "period"})
-_LOCAL_JOINERS = frozenset({"dot", "period", "underscore", "dash", "hyphen"})
+_LOCAL_JOINERS = frozenset({"dot", "period", "underscore", "dash", "hyphen", "plus"})
 # Words that cannot end the part before "at" of an address: "look at", "reach me at",
 # "visit us at contoso dot com".
 _NOT_LOCAL = _wordset(
@@ -73,8 +73,8 @@ def spoken_emails(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int
             j += 2
             if tokens[j - 1].low in _TLDS:
                 end = j - 1
-        if end < 0:
-            continue
+        if end < 0 or (end + 1 < n and tokens[end + 1].low in ("/", "slash")):
+            continue  # none, or a web address: "the form at fabrikam.com/returns"
         # The user name: a label before "at", then more joined by dots, underscores, dashes;
         # spelled letters and numbers run on without a joiner.
         first = k - 1
@@ -99,7 +99,10 @@ def spoken_emails(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int
                 continue
             cur = tokens[first]
             run_on = (
-                len(prev.low) == 1 and len(cur.low) == 1 and prev.kind == cur.kind == WORD
+                # "d a n a", and an initial before a name: "r kowalski at ..."
+                len(prev.low) == 1
+                and prev.kind == cur.kind == WORD
+                and (len(cur.low) == 1 or prev.low not in ("a", "i"))
             ) or (_is_number(cur) and _label(prev) and prev.low not in _NOT_LOCAL)
             if run_on:
                 first -= 1
@@ -212,6 +215,8 @@ def spelled(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int]]:
             k += 1
             continue
         first, last, letters = _letters(tokens, j, taken)
+        if least == _MIN_ALONE and last + 1 < len(tokens) and _is_number(tokens[last + 1]):
+            letters = 0  # letters then digits, with no "spelled": a code, "a k x t g seventy"
         if letters >= least:
             found.append((first, last))
             for i in range(first, last + 1):

@@ -138,30 +138,23 @@ CONTEXT_WORDS: dict[str, str] = {
             "bank",
             "member",
             "membership",
+            "flyer",
+            "loyalty",
+            "contract",
             "policy",
         ),
         "ACCOUNT",
     ),
     **dict.fromkeys(("ssn", "social"), "SSN"),
-    # Numbers the operator needs: they are never redacted as accounts.
+    # Numbers that are never personal: dates, expiry dates, postcodes, flights, rooms and
+    # versions, kept when one of these is said before them, or after them in the same breath.
+    # Order, ticket, booking and reference numbers are not here: a bare run of 6 or more
+    # digits is masked whatever the caller calls it, because callers read account and card
+    # numbers out under any name ("my reference is ..."). The numbers an operator needs are
+    # short or prefixed ("order 58812", "ORD-558120", "INC0048213"), and those are kept as near
+    # misses. Never a run shaped like a card: see redaction_kinds.classify.
     **dict.fromkeys(
         (
-            "order",
-            "orders",
-            "ticket",
-            "case",
-            "tracking",
-            "invoice",
-            "confirmation",
-            "reference",
-            "ref",
-            "model",
-            "serial",
-            "sku",
-            "part",
-            "item",
-            "booking",
-            "reservation",
             "zip",
             "postcode",
             "postal",
@@ -180,6 +173,51 @@ CONTEXT_WORDS: dict[str, str] = {
         KEEP,
     ),
 }
+
+# "customer number", "frequent flyer number": what a customer is known by is an account,
+# even when its digits are shaped like a phone number's.
+IDENTITY_NOUNS = frozenset(
+    {
+        "customer",
+        "client",
+        "reward",
+        "rewards",
+        "patient",
+        "student",
+        "employee",
+        "staff",
+        "subscriber",
+        "licence",
+        "license",
+        "passport",
+        "pension",
+        "payroll",
+        "library",
+        "insurance",
+        "tax",
+    }
+)
+# "phone bill", "card reader": the word names something else, not the digits.
+NOT_TELLING_BEFORE = frozenset(
+    {
+        "bill",
+        "bills",
+        "company",
+        "provider",
+        "plan",
+        "contract",
+        "shop",
+        "store",
+        "insurance",
+        "reader",
+        "machine",
+        "screen",
+        "case",
+        "charger",
+        "model",
+    }
+)
+IDENTITY_NUMBERS = frozenset({"number", "numbers", "no", "id", "reference", "ref"})
 
 # A number followed by one of these is an amount, a time or a quantity, never an identifier.
 UNIT_WORDS = frozenset(

@@ -1,11 +1,13 @@
 """Benchmark: the redaction engine on the labelled corpus.
 
-Run: python tests/bench/bench_redaction.py [--corpus FILE] [--show-errors] [--repeat N]
+Run: python tests/bench/bench_redaction.py [--corpus FILE ...] [--show-errors] [--repeat N]
 
 Prints precision and recall per entity type and overall, and the time per utterance (µs).
 A gold entity is found when a predicted span of the same type overlaps it; a predicted span
-that overlaps no gold span of its type is a false positive. Not a test: the goals are asserted
-by tests/unit/test_redaction_corpus.py.
+that overlaps no gold span of its type is a false positive. Also printed: how many gold
+entities are wholly masked (every letter and digit inside some mask, of whatever type), which
+is what a reader of the redacted text sees. Several ``--corpus`` files are scored as one.
+Not a test: the goals are asserted by tests/unit/test_redaction_corpus.py.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Tally:
 class Score:
     by_type: dict[str, Tally] = field(default_factory=lambda: {t: Tally() for t in ENTITY_TYPES})
     overall: Tally = field(default_factory=Tally)
+    masked: int = 0  # gold entities with every letter and digit inside some predicted span
     misses: list[tuple[Utterance, Entity]] = field(default_factory=list)
     false_positives: list[tuple[Utterance, Entity]] = field(default_factory=list)
 
@@ -99,6 +102,9 @@ def score(utterances: Iterable[Utterance], predictions: Sequence[Sequence[Entity
                 tally.found += 1
             else:
                 result.misses.append((utterance, gold))
+            inside = [i for i in range(gold.start, gold.end) if utterance.text[i].isalnum()]
+            if all(any(p.start <= i < p.end for p in predicted) for i in inside):
+                result.masked += 1
         for p in predicted:
             tally = result.by_type.setdefault(p.type, Tally())
             tally.predicted += 1
@@ -157,21 +163,27 @@ def _show(kind: str, items: list[tuple[Utterance, Entity]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, action="append", help=f"a labelled corpus (default {CORPUS.name})"
+    )
     parser.add_argument("--show-errors", action="store_true", help="list misses and false hits")
     parser.add_argument("--repeat", type=int, default=20, help="timing passes (best is kept)")
     args = parser.parse_args(argv)
-    if not args.corpus.exists():
-        print(f"no corpus at {args.corpus}", file=sys.stderr)
-        return 1
-    utterances = load_corpus(args.corpus)
+    paths: list[Path] = args.corpus or [CORPUS]
+    for path in paths:
+        if not path.exists():
+            print(f"no corpus at {path}", file=sys.stderr)
+            return 1
+    utterances = [u for path in paths for u in load_corpus(path)]
     forms = {f: sum(u.form == f for u in utterances) for f in ("display", "spoken")}
+    entities = sum(len(u.entities) for u in utterances)
     print(
-        f"corpus: {len(utterances)} utterances ({forms['display']} display, "
-        f"{forms['spoken']} spoken), {sum(len(u.entities) for u in utterances)} entities\n"
+        f"{' + '.join(p.name for p in paths)}: {len(utterances)} utterances "
+        f"({forms['display']} display, {forms['spoken']} spoken), {entities} entities\n"
     )
     result = evaluate(utterances)
     print(table(result))
+    print(f"\nwholly masked: {result.masked} of {result.overall.gold} entities")
     for form in ("display", "spoken"):
         subset = [u for u in utterances if u.form == form]
         if subset:

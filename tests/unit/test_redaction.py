@@ -109,8 +109,9 @@ def test_words_after_a_card_speak_of_what_follows_it() -> None:
         "expiry oh four twenty seven"
     ) == ["CARD"]
     # ... but a telling word with no number after it speaks of the one before.
-    assert types("55812345 is my order number") == []
-    assert types("6011 1111 1111 1117 is my order number") == ["CARD"]  # Luhn wins
+    assert types("55812345 is my date of birth") == []
+    assert types("6011 1111 1111 1117 is my date of birth") == ["CARD"]  # Luhn wins
+    assert types("6011 1111 1111 1118 is my date of birth") == ["ACCOUNT"]  # card-shaped
 
 
 # --- phones ----------------------------------------------------------------------------------
@@ -317,8 +318,9 @@ def test_not_spelled(text: str) -> None:
         "your order is ORD-55812",
         "ticket 4521",
         "the XPS 9320 and the XPS 13 9320",
-        "the order number is 55812345",
-        "tracking number 9400 1000 0000 0000 0000 00",
+        "the order number is 55812",
+        "tracking number 1Z999AA10123456784",
+        "incident INC0048213 and order ORD-558120",
         "it weighs 3.5 kg",
         "about 1,000,000 users",
         "one two three",
@@ -333,6 +335,21 @@ def test_not_spelled(text: str) -> None:
 )
 def test_near_misses_are_kept(text: str) -> None:
     assert find_entities(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the order number is 55812345",
+        "my reference is 4471 9023",
+        "booking number nine oh four four one two seven",
+        "tracking number 9400 1000 0000 0000 0000 00",
+    ],
+)
+def test_a_bare_run_of_six_or_more_digits_is_masked_whatever_it_is_called(text: str) -> None:
+    # Callers read account numbers out under any name; the numbers an operator needs are
+    # short or prefixed (above).
+    assert types(text) == ["ACCOUNT"]
 
 
 # --- masks -----------------------------------------------------------------------------------
