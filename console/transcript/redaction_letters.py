@@ -87,6 +87,8 @@ def spoken_emails(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int
         )  # "d a n a at"
         if taken[first] or not _label(head) or (head.low in _NOT_LOCAL and not spelled_head):
             continue
+        if first > 0 and tokens[first - 1].end == head.start and tokens[first - 1].low in "/:":
+            continue  # "12/03 at ...": the end of a date or a time, not a user name
         while first > 0:
             prev = tokens[first - 1]
             if taken[first - 1]:
@@ -125,6 +127,19 @@ _NUMBER_WORDS = _wordset(
 
 def _is_number(t: Token) -> bool:
     return t.kind == DIGITS or t.low in _NUMBER_WORDS
+
+
+_MASK_NAMES = frozenset({"card", "phone", "account", "ssn"})
+
+
+def _number_follows(tokens: list[Token], k: int) -> bool:
+    """Whether a number, or the mask a number became ("[ACCOUNT]"), starts at ``tokens[k]``:
+    redacting a text again must find what it found the first time."""
+    if k >= len(tokens):
+        return False
+    if tokens[k].low == "[":
+        return k + 1 < len(tokens) and tokens[k + 1].low in _MASK_NAMES
+    return _is_number(tokens[k])
 
 
 # --- spelled letters ---------------------------------------------------------------------------
@@ -215,7 +230,7 @@ def spelled(tokens: list[Token], taken: list[bool]) -> list[tuple[int, int]]:
             k += 1
             continue
         first, last, letters = _letters(tokens, j, taken)
-        if least == _MIN_ALONE and last + 1 < len(tokens) and _is_number(tokens[last + 1]):
+        if least == _MIN_ALONE and _number_follows(tokens, last + 1):
             letters = 0  # letters then digits, with no "spelled": a code, "a k x t g seventy"
         if letters >= least:
             found.append((first, last))

@@ -73,27 +73,45 @@ def _resolve(
 
     A card said in pieces is found first (the pieces that make a complete card between them,
     a false start before it left out). Otherwise pieces joined by hesitations make one number
-    when the first piece is too short to be a number on its own; the rest stand alone."""
+    when the first piece is too short to be a number on its own, or the next one is ("one two
+    three four five six okay seven eight"); two long ones (a sort code, okay, an account number)
+    stand apart."""
     for s in range(len(chain) if len(chain) > 1 else 0):
         digits = ""
+        # The card from here: 15 or 16 digits (nearly every card in use) before 13 or 19, since
+        # a card's first 13 digits, or the card and a security code after it, may pass the
+        # checks too.
+        end = odd = -1
         for e in range(s, len(chain)):
             digits += chain[e].digits
             if len(digits) > 19:
                 break
             if is_card(digits):
-                run = _joined(chain[s : e + 1])
-                return [
-                    *_resolve(text, tokens, chain[:s], gaps[: max(s - 1, 0)]),
-                    (CARD, tokens[run.first].start, tokens[run.last].end),
-                    *_resolve(text, tokens, chain[e + 1 :], gaps[e + 1 :]),
-                ]
+                if len(digits) in (15, 16):
+                    end = e
+                elif odd < 0:
+                    odd = e
+        end = end if end >= 0 else odd
+        if end >= 0:
+            first, last = chain[s].first, chain[end].last
+            return [
+                *_resolve(text, tokens, chain[:s], gaps[: max(s - 1, 0)]),
+                (CARD, tokens[first].start, tokens[last].end),
+                *_resolve(text, tokens, chain[end + 1 :], gaps[end + 1 :]),
+            ]
     found: list[tuple[str, int, int]] = []
     i = 0
     while i < len(chain):
         j = i
-        if len(chain[i].digits) < 6 and not _clock_time(chain[i]):
-            while j < len(gaps) and gaps[j] == "soft" and not _clock_time(chain[j + 1]):
-                j += 1
+        short = len(chain[i].digits) < 6
+        while (
+            j < len(gaps)
+            and gaps[j] == "soft"
+            and not _clock_time(chain[j])
+            and not _clock_time(chain[j + 1])
+            and (short or len(chain[j + 1].digits) < 6)
+        ):
+            j += 1
         run = _joined(chain[i : j + 1]) if j > i else chain[i]
         kind = classify(text, tokens, run)
         if kind is not None:

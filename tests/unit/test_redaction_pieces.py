@@ -5,8 +5,10 @@ number that say what it is."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from console.transcript.redaction import find_entities, luhn_ok
+from console.transcript.redaction import find_entities, luhn_ok, redact_text
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -31,6 +33,34 @@ GROUPS = [CARD[i : i + 4] for i in range(0, 16, 4)]
 def test_a_card_read_in_groups_with_words_between_is_one_card(between: str) -> None:
     number = f" {between} ".join(spoken(g) for g in GROUPS)
     assert found(f"it's {number} thanks") == [("CARD", number)]
+
+
+@st.composite
+def cards_read_in_pieces(draw: st.DrawFn) -> tuple[str, str]:
+    """(what a caller says, the card's words): a Visa, Mastercard, Discover or Amex number with a
+    valid check digit, read in pieces of one to six digits with words between them."""
+    prefix = draw(st.sampled_from(["4", "51", "55", "2221", "6011", "34", "37"]))
+    size = 15 if prefix in ("34", "37") else 16
+    middle = draw(
+        st.text("0123456789", min_size=size - 1 - len(prefix), max_size=size - 1 - len(prefix))
+    )
+    digits = with_check_digit(prefix + middle)
+    pieces: list[str] = []
+    while sum(map(len, pieces)) < size:
+        start = sum(map(len, pieces))
+        pieces.append(digits[start : start + draw(st.integers(1, 6))])
+    between = st.sampled_from(["okay", "right", "yeah", "so", "um", "and then", "sorry", "uh okay"])
+    number = spoken(pieces[0])
+    for piece in pieces[1:]:
+        number += f" {draw(between)} {spoken(piece)}"
+    return number, number
+
+
+@settings(max_examples=300, deadline=None)
+@given(cards_read_in_pieces(), st.sampled_from(["it's", "the card is", "okay so", ""]))
+def test_any_card_read_in_pieces_is_one_card(said: tuple[str, str], lead: str) -> None:
+    number, card = said
+    assert found(f"{lead} {number} and that's it".strip()) == [("CARD", card)]
 
 
 def test_a_card_split_by_a_question_is_one_card() -> None:
@@ -148,3 +178,22 @@ def test_an_address_keeps_its_initial_and_plus(text: str, address: str) -> None:
 )
 def test_a_web_address_after_at_is_not_an_email(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a mask's name ("[ACCOUNT]", "[PHONE]") is not a word that says what a number is
+        "12-34-56 is four hundred uh two thousand twenty at",
+        "twenty twenty twenty contoso 555-0100 that's it",
+        "1111 twenty ( twenty is w code - at 555-0100 sort",
+        # the end of a date is not an address's user name
+        "1111 12/03 at um dot com",
+        # letters before a number are a code, before its mask too
+        "a k x t g one two three four five six seven",
+        "double w double w 555-0100",
+    ],
+)
+def test_redacting_a_redacted_text_finds_nothing_new(text: str) -> None:
+    once = redact_text(text).text
+    assert redact_text(once).text == once
