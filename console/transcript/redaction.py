@@ -107,7 +107,7 @@ def _find(text: str) -> list[Entity]:
             found.append(Entity(EMAIL, s, e))
     for first, last in spoken_emails(tokens, taken):
         found.append(Entity(EMAIL, tokens[first].start, tokens[last].end))
-    for first, last in spoken_ibans(tokens, taken):  # before spelled: "g b ... n w b k ..."
+    for first, last in spoken_ibans(text, tokens, taken):  # before spelled: "g b ... n w b k ..."
         found.append(Entity(ACCOUNT, tokens[first].start, tokens[last].end))
     for first, last in spelled(tokens, taken):
         found.append(Entity(SPELLED, tokens[first].start, tokens[last].end))
