@@ -27,6 +27,7 @@ from console.transcript.redaction_tokens import (
     UNIT_WORDS,
     WORD,
     Token,
+    mask_at,
 )
 
 # Upper-case words before digits that are not product or model names.
@@ -52,20 +53,13 @@ def _telling(tokens: list[Token], k: int) -> str | None:
     return kind
 
 
-def _masked(tokens: list[Token], k: int) -> bool:
-    """Whether ``tokens[k]`` is the name inside a mask, "[PHONE]": not a word anyone said, but
-    where a number was. Redacting a redacted text must find nothing new, so a mask is read as
-    the number it was."""
-    return 0 < k < len(tokens) - 1 and tokens[k - 1].low == "[" and tokens[k + 1].low == "]"
-
-
 def _context(tokens: list[Token], run: Run) -> str | None:
     """What the nearest telling word before the run (or else just after it) says it is."""
     k = run.first - 1
     words = 0
     while k >= 0 and words < 12:
         t = tokens[k]
-        if t.kind == WORD and not _masked(tokens, k):
+        if t.kind == WORD and mask_at(tokens, k) is None:
             kind = _telling(tokens, k)
             if kind is not None:
                 return kind
@@ -87,7 +81,7 @@ def _context(tokens: list[Token], run: Run) -> str | None:
             t.kind == DIGITS
             or t.low in STARTERS
             or (t.kind == PUNCT and t.low in ",;.!?")
-            or _masked(tokens, k + 1)
+            or mask_at(tokens, k + 1) is not None  # a number masked before
         ):
             break
         if t.kind == WORD:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from console.transcript.redaction_tokens import DIGITS, FILLERS, PUNCT, WORD, Token, take_span
+from console.transcript.redaction_tokens import (
+    DIGITS,
+    FILLERS,
+    PUNCT,
+    WORD,
+    Token,
+    mask_at,
+    take_span,
+)
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -129,16 +137,15 @@ def _is_number(t: Token) -> bool:
     return t.kind == DIGITS or t.low in _NUMBER_WORDS
 
 
-_MASK_NAMES = frozenset({"card", "phone", "account", "ssn"})
+_NUMBER_MASKS = frozenset({"card", "phone", "account", "ssn"})
 
 
 def _number_follows(tokens: list[Token], k: int) -> bool:
-    """Whether a number, or the mask a number became ("[ACCOUNT]"), starts at ``tokens[k]``:
-    redacting a text again must find what it found the first time."""
+    """Whether a number, or the mask a number became ("[ACCOUNT]"), starts at ``tokens[k]``."""
     if k >= len(tokens):
         return False
     if tokens[k].low == "[":
-        return k + 1 < len(tokens) and tokens[k + 1].low in _MASK_NAMES
+        return mask_at(tokens, k + 1) in _NUMBER_MASKS
     return _is_number(tokens[k])
 
 

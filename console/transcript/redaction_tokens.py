@@ -48,6 +48,15 @@ def take_span(tokens: list[Token], taken: list[bool], start: int, end: int) -> N
         i += 1
 
 
+def mask_at(tokens: list[Token], k: int) -> str | None:
+    """The name inside a mask at ``tokens[k]`` ("phone" in "[PHONE]"), if one is there: where
+    an entity was, in a text redacted before. Redacting it again must find nothing new, so the
+    recognisers read a mask as what it replaced, never as a word said."""
+    if 0 < k < len(tokens) - 1 and tokens[k - 1].low == "[" and tokens[k + 1].low == "]":
+        return tokens[k].low
+    return None
+
+
 # Hesitations a speaker puts between groups of digits or letters.
 FILLERS = frozenset({"um", "uh", "umm", "uhm", "er", "erm", "ah", "eh", "hmm", "mm", "mhm"})
 
